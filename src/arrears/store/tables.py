@@ -1,0 +1,233 @@
+"""The database tables, as SQLAlchemy 2 typed declarative classes.
+
+Money columns are integer minor units (`BigInteger`), rates are exact decimal text, business dates
+are `Date`, and event times are UTC-aware timestamps. `events` is append-only: a row is written in
+the same transaction as the change it records and never updated.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A `Decimal` stored as text, so a rate such as 0.1235 survives every database exactly."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Any) -> str | None:
+        return None if value is None else str(Decimal(value))
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every database (SQLite keeps no zone by itself)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC timestamp is required")
+        from datetime import UTC
+
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Borrower(Base):
+    __tablename__ = "borrowers"
+
+    borrower_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # individual | enterprise
+    name: Mapped[str] = mapped_column(String(200))
+    national_id: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    country: Mapped[str] = mapped_column(String(2), default="CN")
+    region: Mapped[str | None] = mapped_column(String(8))
+
+
+class Product(Base):
+    """The effective product definitions, as loaded from the catalog (for reference and joins)."""
+
+    __tablename__ = "products"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Loan(Base):
+    __tablename__ = "loans"
+
+    loan_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.borrower_id"), index=True)
+    product: Mapped[str] = mapped_column(String(64), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    principal: Mapped[int] = mapped_column(BigInteger)
+    annual_rate: Mapped[Decimal] = mapped_column(ExactDecimal)
+    term_months: Mapped[int] = mapped_column(Integer)
+    repayment_method: Mapped[str] = mapped_column(String(32))
+    disbursed_on: Mapped[date] = mapped_column(Date)
+    first_due_on: Mapped[date | None] = mapped_column(Date)
+    interest_basis: Mapped[str | None] = mapped_column(String(16))
+    penalty_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    restructured_on: Mapped[date | None] = mapped_column(Date)
+    written_off_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Instalment(Base):
+    __tablename__ = "instalments"
+
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    principal: Mapped[int] = mapped_column(BigInteger)
+    interest: Mapped[int] = mapped_column(BigInteger)
+    fee: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    payment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    reversed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reversal_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class AllocationRow(Base):
+    """How each payment was spread over instalments and components, as last computed."""
+
+    __tablename__ = "allocations"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    payment_id: Mapped[str] = mapped_column(ForeignKey("payments.payment_id"), index=True)
+    seq: Mapped[int | None] = mapped_column(Integer)  # None: held as credit
+    component: Mapped[str] = mapped_column(String(16))  # penalty|fee|interest|principal|credit
+    amount: Mapped[int] = mapped_column(BigInteger)
+    applied_on: Mapped[date] = mapped_column(Date)
+
+
+class PauseRow(Base):
+    __tablename__ = "pauses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    start_on: Mapped[date] = mapped_column(Date)
+    end_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class OverrideRow(Base):
+    __tablename__ = "overrides"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    classification: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    effective_on: Mapped[date | None] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+
+
+class StatusSnapshot(Base):
+    """A loan's status as of one business date (written by payments now, by the COB later)."""
+
+    __tablename__ = "status_snapshots"
+
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    days_past_due: Mapped[int] = mapped_column(Integer)
+    bucket: Mapped[str] = mapped_column(String(16))
+    classification: Mapped[str] = mapped_column(String(32))
+    ifrs9_stage: Mapped[int] = mapped_column(Integer)
+    outstanding_principal: Mapped[int] = mapped_column(BigInteger)
+    overdue_principal: Mapped[int] = mapped_column(BigInteger)
+    overdue_interest: Mapped[int] = mapped_column(BigInteger)
+    overdue_fee: Mapped[int] = mapped_column(BigInteger)
+    overdue_penalty: Mapped[int] = mapped_column(BigInteger)
+    next_due_on: Mapped[date | None] = mapped_column(Date)
+    next_due_amount: Mapped[int | None] = mapped_column(BigInteger)
+    rules_version: Mapped[str] = mapped_column(String(32))
+
+
+class Event(Base):
+    """Append-only domain events: written in the transaction of the change they record."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_loan_seq", "loan_id", "seq"),)
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    loan_id: Mapped[str | None] = mapped_column(String(64))
+    borrower_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ImportBatch(Base):
+    """One `arrears import` run that landed: what came in and when."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    borrowers: Mapped[int] = mapped_column(Integer)
+    loans: Mapped[int] = mapped_column(Integer)
+    payments: Mapped[int] = mapped_column(Integer)
+    instalments: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
