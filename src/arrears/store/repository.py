@@ -1,0 +1,351 @@
+"""Rows to domain values and back, for one loan at a time.
+
+The domain (`arrears.loans`) works on frozen values; this module is the only place that knows
+which tables hold them. Functions take the caller's session and never commit, so a unit of work
+can combine a payment, its allocations, the new status and the event in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import cast
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from arrears.catalog import Catalog
+from arrears.loans.allocation import AllocationLine
+from arrears.loans.product import InterestBasis, RepaymentMethod
+from arrears.loans.status import LoanStatus
+from arrears.loans.terms import Installment, Loan, LoanTerms, Override, Pause, Payment
+from arrears.store import tables as t
+
+
+class LoanNotFound(LookupError):
+    def __init__(self, loan_id: str) -> None:
+        super().__init__(loan_id)
+        self.loan_id = loan_id
+
+    def __str__(self) -> str:
+        return f"loan {self.loan_id!r} not found"
+
+
+class PaymentNotFound(LookupError):
+    def __init__(self, payment_id: str) -> None:
+        super().__init__(payment_id)
+        self.payment_id = payment_id
+
+    def __str__(self) -> str:
+        return f"payment {self.payment_id!r} not found"
+
+
+class DuplicatePayment(ValueError):
+    """A payment id that is already recorded: payment ids come from the payer's system and must
+    be unique, so a second import of the same file is caught rather than counted twice."""
+
+    def __init__(self, payment_id: str, loan_id: str) -> None:
+        super().__init__(f"payment {payment_id!r} is already recorded (loan {loan_id!r})")
+        self.payment_id = payment_id
+
+
+@dataclass(frozen=True, slots=True)
+class LoanRecord:
+    """A domain loan with the facts the status rules do not read but its callers need."""
+
+    loan: Loan
+    product: str
+    borrower_id: str
+
+
+def _require_loan(session: Session, loan_id: str) -> t.Loan:
+    row = session.get(t.Loan, loan_id)
+    if row is None:
+        raise LoanNotFound(loan_id)
+    return row
+
+
+def load_loan(session: Session, loan_id: str) -> LoanRecord:
+    """The loan `loan_id` as a domain value: terms, schedule by seq, payments by date then id
+    (reversed ones flagged), pauses by start date, overrides in the order they were made."""
+    row = _require_loan(session, loan_id)
+    schedule = tuple(
+        Installment(
+            seq=i.seq, due_on=i.due_on, principal=i.principal, interest=i.interest, fee=i.fee
+        )
+        for i in session.scalars(
+            select(t.Instalment).where(t.Instalment.loan_id == loan_id).order_by(t.Instalment.seq)
+        )
+    )
+    payments = tuple(
+        Payment(
+            payment_id=p.payment_id,
+            paid_on=p.paid_on,
+            amount=p.amount,
+            reversed=p.reversed_at is not None,
+        )
+        for p in session.scalars(
+            select(t.Payment)
+            .where(t.Payment.loan_id == loan_id)
+            .order_by(t.Payment.paid_on, t.Payment.payment_id)
+        )
+    )
+    pauses = tuple(
+        Pause(start=p.start_on, end=p.end_on, reason=p.reason)
+        for p in session.scalars(
+            select(t.PauseRow)
+            .where(t.PauseRow.loan_id == loan_id)
+            .order_by(t.PauseRow.start_on, t.PauseRow.id)
+        )
+    )
+    overrides = tuple(
+        Override(
+            classification=o.classification,
+            reason=o.reason,
+            author=o.author,
+            expires_on=o.expires_on,
+            effective_on=o.effective_on,
+        )
+        for o in session.scalars(
+            select(t.OverrideRow).where(t.OverrideRow.loan_id == loan_id).order_by(t.OverrideRow.id)
+        )
+    )
+    terms = LoanTerms(
+        principal=row.principal,
+        annual_rate=row.annual_rate,
+        term_months=row.term_months,
+        method=cast(RepaymentMethod, row.repayment_method),
+        disbursed_on=row.disbursed_on,
+        currency=row.currency,
+        first_due_on=row.first_due_on,
+        interest_basis=cast(InterestBasis | None, row.interest_basis),
+        penalty_rate=row.penalty_rate,
+    )
+    loan = Loan(
+        loan_id=row.loan_id,
+        terms=terms,
+        schedule=schedule,
+        payments=payments,
+        pauses=pauses,
+        overrides=overrides,
+        restructured_on=row.restructured_on,
+        written_off_on=row.written_off_on,
+    )
+    return LoanRecord(loan=loan, product=row.product, borrower_id=row.borrower_id)
+
+
+def add_loan(session: Session, record: LoanRecord) -> t.Loan:
+    """Store a new loan with its schedule, payments, pauses and overrides: the inverse of
+    `load_loan` (the borrower must exist already)."""
+    loan, terms = record.loan, record.loan.terms
+    for p in loan.payments:
+        if p.reversed:
+            raise ValueError(
+                f"payment {p.payment_id!r} is marked reversed: record it, then reverse it with "
+                "mark_payment_reversed so the time and reason are kept"
+            )
+    row = t.Loan(
+        loan_id=loan.loan_id,
+        borrower_id=record.borrower_id,
+        product=record.product,
+        currency=terms.currency,
+        principal=terms.principal,
+        annual_rate=terms.annual_rate,
+        term_months=terms.term_months,
+        repayment_method=terms.method,
+        disbursed_on=terms.disbursed_on,
+        first_due_on=terms.first_due_on,
+        interest_basis=terms.interest_basis,
+        penalty_rate=terms.penalty_rate,
+        restructured_on=loan.restructured_on,
+        written_off_on=loan.written_off_on,
+    )
+    session.add(row)
+    session.flush()  # the parent row first, so the children's foreign keys hold
+    session.add_all(
+        t.Instalment(
+            loan_id=loan.loan_id,
+            seq=i.seq,
+            due_on=i.due_on,
+            principal=i.principal,
+            interest=i.interest,
+            fee=i.fee,
+        )
+        for i in loan.schedule
+    )
+    for p in loan.payments:
+        add_payment(session, loan.loan_id, p.payment_id, p.paid_on, p.amount)
+    for pause in loan.pauses:
+        add_pause(session, loan.loan_id, pause)
+    for override in loan.overrides:
+        add_override(session, loan.loan_id, override)
+    session.flush()
+    return row
+
+
+def add_payment(
+    session: Session,
+    loan_id: str,
+    payment_id: str,
+    paid_on: date,
+    amount: int,
+    reference: str | None = None,
+) -> t.Payment:
+    """Record money received for `loan_id` (`amount` in minor units, positive)."""
+    if amount <= 0:
+        raise ValueError(f"payment {payment_id!r}: amount must be positive, got {amount}")
+    _require_loan(session, loan_id)
+    existing = session.get(t.Payment, payment_id)
+    if existing is not None:
+        raise DuplicatePayment(payment_id, existing.loan_id)
+    row = t.Payment(
+        payment_id=payment_id, loan_id=loan_id, paid_on=paid_on, amount=amount, reference=reference
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_payment(session: Session, payment_id: str) -> t.Payment:
+    """The stored payment `payment_id` (with its loan, reference and reversal)."""
+    row = session.get(t.Payment, payment_id)
+    if row is None:
+        raise PaymentNotFound(payment_id)
+    return row
+
+
+def mark_payment_reversed(
+    session: Session, payment_id: str, reason: str, at: datetime
+) -> t.Payment:
+    """Mark a payment reversed (bounced, charged back). The row is kept, so history and the
+    event log still explain why the loan's arrears changed."""
+    if at.tzinfo is None:
+        raise ValueError("reversal time must be timezone-aware")
+    row = get_payment(session, payment_id)
+    if row.reversed_at is not None:
+        raise ValueError(f"payment {payment_id!r} was already reversed at {row.reversed_at}")
+    row.reversed_at = at
+    row.reversal_reason = reason
+    session.flush()
+    return row
+
+
+def replace_allocations(session: Session, loan_id: str, lines: Iterable[AllocationLine]) -> int:
+    """Replace the loan's stored allocation with `lines` (allocation is recomputed from all
+    payments, so the old rows are wrong as a whole, not line by line). Returns the row count."""
+    rows = [
+        {
+            "loan_id": loan_id,
+            "payment_id": line.payment_id,
+            "seq": line.seq,
+            "component": line.component,
+            "amount": line.amount,
+            "applied_on": line.applied_on,
+        }
+        for line in lines
+    ]
+    session.execute(delete(t.AllocationRow).where(t.AllocationRow.loan_id == loan_id))
+    if rows:
+        session.execute(insert(t.AllocationRow), rows)
+    return len(rows)
+
+
+def list_allocations(session: Session, loan_id: str) -> list[AllocationLine]:
+    """The loan's stored allocation lines, in the order they were written."""
+    query = (
+        select(t.AllocationRow)
+        .where(t.AllocationRow.loan_id == loan_id)
+        .order_by(t.AllocationRow.id)
+    )
+    return [
+        AllocationLine(
+            payment_id=r.payment_id,
+            seq=r.seq,
+            component=r.component,
+            amount=r.amount,
+            applied_on=r.applied_on,
+        )
+        for r in session.scalars(query)
+    ]
+
+
+_SNAPSHOT_FIELDS = (
+    "status",
+    "days_past_due",
+    "bucket",
+    "classification",
+    "ifrs9_stage",
+    "outstanding_principal",
+    "overdue_principal",
+    "overdue_interest",
+    "overdue_fee",
+    "overdue_penalty",
+    "next_due_on",
+    "next_due_amount",
+)
+
+
+def save_snapshot(session: Session, status: LoanStatus, rules_version: str) -> t.StatusSnapshot:
+    """Store the loan's status as of `status.as_of`, replacing any earlier one for that date
+    (a payment posted later in the day recomputes the same date)."""
+    row = session.get(t.StatusSnapshot, (status.loan_id, status.as_of))
+    if row is None:
+        row = t.StatusSnapshot(loan_id=status.loan_id, as_of=status.as_of)
+        session.add(row)
+    for name in _SNAPSHOT_FIELDS:
+        setattr(row, name, getattr(status, name))
+    row.rules_version = rules_version
+    session.flush()
+    return row
+
+
+def sync_products(session: Session, catalog: Catalog) -> int:
+    """Write the catalog's products to the `products` table (insert or update by code).
+
+    Products no longer in the catalog are kept: loans may still name them, and a report must
+    still find their names. Returns the number of products written.
+    """
+    for code, product in catalog.products.items():
+        definition = product.model_dump(mode="json")
+        row = session.get(t.Product, code)
+        if row is None:
+            session.add(
+                t.Product(
+                    code=code,
+                    name_zh=product.name_zh,
+                    name_en=product.name_en,
+                    definition=definition,
+                )
+            )
+        else:
+            row.name_zh, row.name_en, row.definition = product.name_zh, product.name_en, definition
+    session.flush()
+    return len(catalog.products)
+
+
+def add_pause(session: Session, loan_id: str, pause: Pause) -> t.PauseRow:
+    """Record a hardship pause on `loan_id`."""
+    if pause.end < pause.start:
+        raise ValueError(f"pause ends ({pause.end}) before it starts ({pause.start})")
+    _require_loan(session, loan_id)
+    row = t.PauseRow(loan_id=loan_id, start_on=pause.start, end_on=pause.end, reason=pause.reason)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def add_override(session: Session, loan_id: str, override: Override) -> t.OverrideRow:
+    """Record a manual classification override on `loan_id`."""
+    _require_loan(session, loan_id)
+    row = t.OverrideRow(
+        loan_id=loan_id,
+        classification=override.classification,
+        reason=override.reason,
+        author=override.author,
+        effective_on=override.effective_on,
+        expires_on=override.expires_on,
+    )
+    session.add(row)
+    session.flush()
+    return row
