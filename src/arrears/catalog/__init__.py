@@ -55,7 +55,11 @@ class _LineLoader(yaml.SafeLoader):
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
     mapping = loader.construct_mapping(node, deep=True)
-    lines = {key_node.value: key_node.start_mark.line + 1 for key_node, _ in node.value if isinstance(key_node, yaml.ScalarNode)}
+    lines = {
+        key_node.value: key_node.start_mark.line + 1
+        for key_node, _ in node.value
+        if isinstance(key_node, yaml.ScalarNode)
+    }
     mapping["__lines__"] = lines
     return mapping
 
@@ -86,7 +90,7 @@ def _line_of(raw: dict[str, Any], code: str, loc: tuple[Any, ...]) -> int | None
 def parse_catalog(text: str, source: str) -> dict[str, Product]:
     """Products defined in one YAML document; raises CatalogError naming file, line and field."""
     try:
-        raw = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        raw = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
         raise CatalogError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("products"), dict):
@@ -105,7 +109,9 @@ def parse_catalog(text: str, source: str) -> dict[str, Product]:
             line = _line_of(raw, code, loc)
             where = f"{source}:{line}" if line else source
             field = ".".join(str(p) for p in loc) or "(product)"
-            raise CatalogError(f"{where}: product {code!r}, field {field}: {first['msg']}") from None
+            raise CatalogError(
+                f"{where}: product {code!r}, field {field}: {first['msg']}"
+            ) from None
     return products
 
 

@@ -177,7 +177,9 @@ def replay(loan: Loan, product: Product, as_of: date) -> Repayment:
             if part > 0:
                 state.pay(component, part)
                 amount -= part
-                result.lines.append(AllocationLine(payment_id, state.item.seq, component, part, day))
+                result.lines.append(
+                    AllocationLine(payment_id, state.item.seq, component, part, day)
+                )
                 if state.settled_on is None and state.unpaid <= tolerance:
                     state.settled_on = day
         return amount

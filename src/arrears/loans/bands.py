@@ -8,6 +8,7 @@ a message that names the offending bands.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
@@ -71,8 +72,10 @@ def check_contiguous(bands: Sequence[Band]) -> None:
     if duplicates:
         raise ValueError(f"duplicate band names: {sorted(duplicates)}")
     if bands[0].min_dpd != 0:
-        raise ValueError(f"band {bands[0].name} starts at {bands[0].min_dpd}; the first must start at 0")
-    for before, after in zip(bands, bands[1:], strict=False):
+        raise ValueError(
+            f"band {bands[0].name} starts at {bands[0].min_dpd}; the first must start at 0"
+        )
+    for before, after in pairwise(bands):
         if before.max_dpd is None:
             raise ValueError(f"band {before.name} is open-ended but {after.name} follows it")
         if after.min_dpd <= before.max_dpd:

@@ -22,7 +22,9 @@ from arrears.loans.bands import (
 from arrears.loans.money import RoundingRule
 
 InterestBasis = Literal["monthly", "act365", "act360"]
-RepaymentMethod = Literal["equal_installment", "equal_principal", "interest_only", "bullet", "custom"]
+RepaymentMethod = Literal[
+    "equal_installment", "equal_principal", "interest_only", "bullet", "custom"
+]
 Component = Literal["penalty", "fee", "interest", "principal"]
 REPAYMENT_METHODS: tuple[str, ...] = (
     "equal_installment",
@@ -54,7 +56,9 @@ class Allocation(BaseModel):
     @classmethod
     def _permutation(cls, order: tuple[str, ...]) -> tuple[str, ...]:
         if sorted(order) != sorted(COMPONENTS):
-            raise ValueError(f"order must name each of {list(COMPONENTS)} exactly once, got {list(order)}")
+            raise ValueError(
+                f"order must name each of {list(COMPONENTS)} exactly once, got {list(order)}"
+            )
         return order
 
 

@@ -58,7 +58,9 @@ def period_interest(
     return round_minor(exact, rounding)
 
 
-def annuity_payment(principal: int, annual_rate: Decimal, periods: int, rounding: RoundingRule = "half_up") -> int:
+def annuity_payment(
+    principal: int, annual_rate: Decimal, periods: int, rounding: RoundingRule = "half_up"
+) -> int:
     """The equal instalment P·r / (1 − (1 + r)^−n) with r = annual rate / 12, rounded."""
     if annual_rate == 0:
         return round_minor(Decimal(principal) / periods, rounding)

@@ -99,7 +99,9 @@ def loan_status(loan: Loan, product: Product, as_of: date) -> LoanStatus:
     classification = product.classification.name_for(dpd)
     obs_end = observation_end(loan, product)
     in_observation = (
-        obs_end is not None and loan.restructured_on is not None and loan.restructured_on <= as_of <= obs_end
+        obs_end is not None
+        and loan.restructured_on is not None
+        and loan.restructured_on <= as_of <= obs_end
     )
     if in_observation:
         classification = worse_classification(classification, "special_mention")
