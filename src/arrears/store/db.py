@@ -108,19 +108,20 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
-def alembic_config(url: str | URL) -> Config:
+def alembic_config(url: str | URL | None = None) -> Config:
     """The Alembic configuration, built in code: the scripts live inside the package and the URL
     travels as an attribute (never through ConfigParser, which would choke on `%` in
     passwords)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["url"] = normalise_url(url)
+    if url is not None:
+        config.attributes["url"] = normalise_url(url)
     return config
 
 
 def head_revision() -> str:
     """The revision this code expects the database to be at."""
-    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     if len(heads) != 1:
         raise RuntimeError(f"migrations have {len(heads)} heads, expected one: {heads}")
     return heads[0]

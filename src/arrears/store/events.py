@@ -90,8 +90,12 @@ def record_event(
 def list_events(
     session: Session, loan_id: str | None = None, after_seq: int = 0, limit: int = 100
 ) -> list[Event]:
-    """Events in the order they were written, after `after_seq` (a reader's cursor), optionally
-    for one loan only."""
+    """Events in `seq` order after `after_seq` (a reader's cursor), optionally for one loan.
+
+    `seq` is taken at insert time, so on PostgreSQL two concurrent transactions may commit out
+    of `seq` order: a cursor can move past an event that becomes visible later, and a consumer
+    that must see every event has to allow for that.
+    """
     query = select(Event).where(Event.seq > after_seq)
     if loan_id is not None:
         query = query.where(Event.loan_id == loan_id)
