@@ -1,0 +1,549 @@
+"""The `arrears` command line: thin translation from words on a terminal to service calls.
+
+Every read command has `--json`. Errors a user can cause (an unknown loan, a bad amount, a bad
+file) print one line and exit with status 2; anything else is a bug and is allowed to be loud.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from arrears.catalog import Catalog, CatalogError, UnknownProduct, load_catalog
+from arrears.config import Settings
+from arrears.loans.money import MoneyError, format_amount, parse_amount
+from arrears.loans.schedule import ScheduleError, build_schedule
+from arrears.loans.terms import LoanTerms
+
+app = typer.Typer(
+    help="Arrears — post-loan risk management and collection. 贷后管理与催收。",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+loan_app = typer.Typer(
+    help="One loan: status and history. 单笔贷款：状态与历史。", no_args_is_help=True
+)
+payment_app = typer.Typer(help="Post and reverse payments. 还款入账与冲正。", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema. 数据库结构。", no_args_is_help=True)
+app.add_typer(loan_app, name="loan")
+app.add_typer(payment_app, name="payment")
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output. 输出 JSON。")]
+
+
+@dataclass
+class Context:
+    settings: Settings
+
+    def catalog(self) -> Catalog:
+        return load_catalog(self.settings.products_file)
+
+    def engine(self):  # an Engine; store is imported lazily so the CLI starts fast
+        from arrears.store.db import make_engine, require_schema
+
+        engine = make_engine(self.settings.database_url)
+        require_schema(engine)  # a missing or old schema is one clear line, before any work
+        return engine
+
+
+_state: dict[str, Context] = {}
+
+
+def ctx() -> Context:
+    return _state.setdefault("ctx", Context(Settings.from_env()))
+
+
+@app.callback()
+def main(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Database URL (default: ARREARS_DATABASE_URL or sqlite:///./arrears.db). 数据库地址。",
+        ),
+    ] = None,
+    products: Annotated[
+        str | None,
+        typer.Option("--products", help="A lender's product catalog YAML. 产品目录文件。"),
+    ] = None,
+) -> None:
+    _state["ctx"] = Context(Settings.from_env(db, products))
+
+
+def fail(message: str) -> NoReturn:
+    err.print(f"error 错误: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into one clear line and exit status 2."""
+    from arrears.servicing import BusinessRuleRefused
+    from arrears.store.db import DatabaseNotReady
+    from arrears.store.repository import DuplicatePayment, LoanNotFound, PaymentNotFound
+
+    try:
+        yield
+    except (LoanNotFound, PaymentNotFound, UnknownProduct) as exc:
+        fail(str(exc))
+    except (
+        BusinessRuleRefused,
+        DuplicatePayment,
+        MoneyError,
+        CatalogError,
+        ScheduleError,
+        DatabaseNotReady,
+    ) as exc:
+        fail(str(exc))
+
+
+def parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option}: {text!r} is not a date (YYYY-MM-DD expected)")
+
+
+def parse_rate(text: str, option: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        fail(f"{option}: {text!r} is not a decimal fraction (e.g. 0.12)")
+    if not value.is_finite() or value < 0 or value > 1:
+        fail(f"{option}: {text!r} is outside 0 … 1 (an annual rate as a fraction)")
+    return value
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+# --- arrears products ------------------------------------------------------------------------
+
+
+@app.command("products")
+def products_cmd(as_json: JsonOpt = False) -> None:
+    """Show the effective product catalog. 查看生效的产品目录。"""
+    with user_errors():
+        catalog = ctx().catalog()
+    if as_json:
+        emit_json(
+            {
+                "sources": list(catalog.sources),
+                "products": {c: p.model_dump(mode="json") for c, p in catalog.products.items()},
+            }
+        )
+        return
+    table = Table(title="Products 产品目录")
+    for header in (
+        "code 代码",
+        "name 名称",
+        "basis 计息",
+        "allocation 冲账",
+        "penalty 罚息",
+        "cap 上限",
+        "classes 分类",
+    ):
+        table.add_column(header)
+    for code, p in catalog.products.items():
+        card = p.classification.name_for(121) == "doubtful"
+        table.add_row(
+            code,
+            f"{p.name_zh} / {p.name_en}",
+            p.interest_basis,
+            f"{p.allocation.method}, {'→'.join(p.allocation.order)}, {p.allocation.overpayment}",
+            f"{p.penalty.rate} on {p.penalty.base}",
+            str(p.cost_cap),
+            "card 信用卡" if card else "standard 标准",
+        )
+    out.print(table)
+    out.print("sources 来源: " + ", ".join(catalog.sources))
+
+
+# --- arrears schedule ------------------------------------------------------------------------
+
+
+@app.command("schedule")
+def schedule_cmd(
+    principal: Annotated[str, typer.Option(help="Principal in major units, e.g. 120000. 本金。")],
+    annual_rate: Annotated[
+        str, typer.Option(help="Annual rate as a fraction, e.g. 0.12. 年利率。")
+    ],
+    term: Annotated[int, typer.Option(help="Term in months. 期数（月）。")],
+    method: Annotated[
+        str,
+        typer.Option(
+            help="equal_installment | equal_principal | interest_only | bullet. 还款方式。"
+        ),
+    ],
+    disbursed_on: Annotated[str, typer.Option(help="Disbursement date YYYY-MM-DD. 放款日。")],
+    first_due_on: Annotated[str | None, typer.Option(help="First due date. 首期还款日。")] = None,
+    interest_basis: Annotated[
+        str, typer.Option(help="monthly | act365 | act360. 计息基础。")
+    ] = "monthly",
+    currency: Annotated[str, typer.Option(help="ISO 4217 currency. 币种。")] = "CNY",
+    as_json: JsonOpt = False,
+) -> None:
+    """Build a repayment schedule from terms. 根据贷款条件生成还款计划。"""
+    if method not in ("equal_installment", "equal_principal", "interest_only", "bullet"):
+        fail(
+            f"--method: {method!r} is not one of equal_installment, equal_principal, interest_only, bullet"
+        )
+    if interest_basis not in ("monthly", "act365", "act360"):
+        fail(f"--interest-basis: {interest_basis!r} is not one of monthly, act365, act360")
+    if term <= 0 or term > 600:
+        fail(f"--term: {term} is outside 1 … 600 months")
+    with user_errors():
+        terms = LoanTerms(
+            principal=parse_amount(principal, currency),
+            annual_rate=parse_rate(annual_rate, "--annual-rate"),
+            term_months=term,
+            method=method,  # type: ignore[arg-type]
+            disbursed_on=parse_date(disbursed_on, "--disbursed-on"),
+            currency=currency,
+            first_due_on=parse_date(first_due_on, "--first-due-on") if first_due_on else None,
+        )
+        rows = build_schedule(terms, basis=interest_basis)  # type: ignore[arg-type]
+    money: Callable[[int], str] = lambda v: format_amount(v, currency)  # noqa: E731
+    result = {
+        "installments": [
+            {
+                "seq": r.seq,
+                "due_on": r.due_on.isoformat(),
+                "principal": money(r.principal),
+                "interest": money(r.interest),
+                "fee": money(r.fee),
+                "total": money(r.total),
+            }
+            for r in rows
+        ],
+        "total_principal": money(sum(r.principal for r in rows)),
+        "total_interest": money(sum(r.interest for r in rows)),
+        "currency": currency,
+    }
+    if as_json:
+        emit_json(result)
+        return
+    table = Table(title=f"Repayment schedule 还款计划 ({method}, {interest_basis}, {currency})")
+    for header in ("#", "due 应还日", "principal 本金", "interest 利息", "fee 费用", "total 合计"):
+        table.add_column(header, justify="right")
+    for row in result["installments"]:
+        table.add_row(
+            str(row["seq"]),
+            row["due_on"],
+            row["principal"],
+            row["interest"],
+            row["fee"],
+            row["total"],
+        )
+    table.add_section()
+    table.add_row("", "total 合计", result["total_principal"], result["total_interest"], "", "")
+    out.print(table)
+
+
+# --- arrears loan ----------------------------------------------------------------------------
+
+STATUS_LABELS = {
+    "active": "active 正常还款",
+    "overdue": "overdue 逾期",
+    "paid_off": "paid off 已结清",
+    "written_off": "written off 已核销",
+    "restructured": "restructured 重组观察",
+}
+CLASS_LABELS = {
+    "normal": "normal 正常",
+    "special_mention": "special mention 关注",
+    "substandard": "substandard 次级",
+    "doubtful": "doubtful 可疑",
+    "loss": "loss 损失",
+}
+
+
+def print_loan(view: dict[str, Any]) -> None:
+    table = Table(
+        title=f"Loan 贷款 {view['loan_id']} — as of 截至 {view['as_of']}", show_header=False
+    )
+    table.add_column("field", style="bold")
+    table.add_column("value", justify="right")
+    rows = [
+        ("status 状态", STATUS_LABELS.get(view["status"], view["status"])),
+        ("days past due 逾期天数", str(view["days_past_due"])),
+        ("bucket 账龄", view["bucket"]),
+        (
+            "classification 五级分类",
+            CLASS_LABELS.get(view["classification"], view["classification"]),
+        ),
+        ("IFRS 9 stage 阶段", str(view["ifrs9_stage"])),
+        ("outstanding principal 剩余本金", view["outstanding_principal"]),
+        ("overdue principal 逾期本金", view["overdue_principal"]),
+        ("overdue interest 逾期利息", view["overdue_interest"]),
+        ("overdue fee 逾期费用", view["overdue_fee"]),
+        ("overdue penalty 罚息", view["overdue_penalty"]),
+        ("next due 下期应还", f"{view['next_due_on'] or '—'}  {view['next_due_amount'] or ''}"),
+        (
+            "penalty rate 罚息利率",
+            view["applied_penalty_rate"]
+            + (" (capped 已按上限)" if view["penalty_rate_capped"] else ""),
+        ),
+        ("currency 币种", view["currency"]),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    out.print(table)
+
+
+@loan_app.command("show")
+def loan_show(
+    loan_id: str,
+    as_of: Annotated[
+        str | None, typer.Option(help="Business date (default today). 业务日期。")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A loan's status on a date, computed live from the rules. 查询贷款在某日的状态。"""
+    from arrears.servicing import show_loan
+
+    day = parse_date(as_of, "--as-of") if as_of else date.today()
+    with user_errors():
+        view = show_loan(ctx().engine(), ctx().catalog(), loan_id, day).to_dict()
+    emit_json(view) if as_json else print_loan(view)
+
+
+@loan_app.command("list")
+def loan_list(
+    as_of: Annotated[
+        str | None, typer.Option(help="Business date (default today). 业务日期。")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many loans. 最多显示条数。")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Status of the book's loans on a date. 贷款状态一览。"""
+    from arrears.servicing import list_loans
+
+    day = parse_date(as_of, "--as-of") if as_of else date.today()
+    with user_errors():
+        views = [v.to_dict() for v in list_loans(ctx().engine(), ctx().catalog(), day, limit)]
+    if as_json:
+        emit_json(views)
+        return
+    table = Table(title=f"Loan book 贷款簿 — as of 截至 {day}")
+    for header in (
+        "loan 贷款",
+        "product 产品",
+        "status 状态",
+        "DPD 逾期天数",
+        "bucket 账龄",
+        "class 分类",
+        "stage 阶段",
+        "outstanding 剩余本金",
+        "overdue 逾期金额",
+        "ccy",
+    ):
+        table.add_column(
+            header,
+            justify="right"
+            if header.startswith(("DPD", "stage", "outstanding", "overdue"))
+            else "left",
+        )
+    for v in views:
+        overdue = sum(
+            Decimal(v[k])
+            for k in ("overdue_principal", "overdue_interest", "overdue_fee", "overdue_penalty")
+        )
+        table.add_row(
+            v["loan_id"],
+            v["product"],
+            STATUS_LABELS.get(v["status"], v["status"]),
+            str(v["days_past_due"]),
+            v["bucket"],
+            CLASS_LABELS.get(v["classification"], v["classification"]),
+            str(v["ifrs9_stage"]),
+            v["outstanding_principal"],
+            str(overdue),
+            v["currency"],
+        )
+    out.print(table)
+
+
+# --- arrears payment -------------------------------------------------------------------------
+
+
+@payment_app.command("post")
+def payment_post(
+    loan_id: str,
+    amount: Annotated[str, typer.Option(help="Amount in major units, e.g. 1066.18. 金额。")],
+    paid_on: Annotated[str, typer.Option(help="Date received YYYY-MM-DD. 到账日期。")],
+    reference: Annotated[str | None, typer.Option(help="Payer's reference. 付款参考号。")] = None,
+    payment_id: Annotated[
+        str | None, typer.Option(help="Payment id (default: generated). 还款编号。")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Post a payment; the loan's status changes at once. 还款入账，状态即时更新。"""
+    from arrears.servicing import post_payment
+    from arrears.store import repository as repo
+    from arrears.store.db import unit_of_work
+
+    c = ctx()
+    day = parse_date(paid_on, "--paid-on")
+    with user_errors():
+        engine = c.engine()
+        with unit_of_work(engine) as session:
+            currency = repo.load_loan(session, loan_id).loan.terms.currency
+        minor = parse_amount(amount, currency)
+        pid, view = post_payment(
+            engine, c.catalog(), loan_id, minor, day, reference=reference, payment_id=payment_id
+        )
+    result = {"payment_id": pid, "loan": view.to_dict()}
+    if as_json:
+        emit_json(result)
+        return
+    out.print(f"posted 已入账 {pid}: {format_amount(minor, currency)} {currency} on {day}")
+    print_loan(result["loan"])
+
+
+@payment_app.command("reverse")
+def payment_reverse(
+    payment_id: str,
+    reason: Annotated[str, typer.Option(help="Why it is reversed. 冲正原因。")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Reverse a payment with a reason; allocation is recomputed. 冲正一笔还款。"""
+    from arrears.servicing import reverse_payment
+
+    with user_errors():
+        view = reverse_payment(ctx().engine(), ctx().catalog(), payment_id, reason)
+    result = {"payment_id": payment_id, "reversed": True, "loan": view.to_dict()}
+    if as_json:
+        emit_json(result)
+        return
+    out.print(f"reversed 已冲正 {payment_id}: {reason}")
+    print_loan(result["loan"])
+
+
+# --- arrears db / import ---------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema. 创建或升级数据库结构。"""
+    from arrears.store.db import current_revision, upgrade
+
+    url = ctx().settings.database_url
+    try:
+        upgrade(url)
+        revision = current_revision(url)
+    except Exception as exc:  # a bad URL or an unreachable server is the user's to fix
+        fail(f"cannot upgrade {url}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+    out.print(f"database 数据库 at revision {revision}", markup=False)
+
+
+@app.command("import")
+def import_cmd(
+    directory: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder with borrowers, loans, payments[, schedules] (.csv/.parquet). 数据目录。"
+        ),
+    ],
+    allow_extra: Annotated[
+        bool, typer.Option("--allow-extra", help="Ignore extra columns. 忽略多余列。")
+    ] = False,
+    skip_existing: Annotated[
+        bool, typer.Option("--skip-existing", help="Skip ids already stored. 跳过已存在的记录。")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a loan book: all rows land or none do. 导入贷款数据：要么全部成功，要么全部不写入。"""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from arrears.imports import ImportRejected, import_book
+
+    c = ctx()
+    if not directory.is_dir():
+        fail(f"{directory}: not a directory")
+    with user_errors():
+        engine = c.engine()
+        catalog = c.catalog()
+        try:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+                disable=as_json,
+            ) as progress:
+                tasks: dict[str, Any] = {}
+
+                def report(step: str, done: int, total: int) -> None:
+                    if step not in tasks:
+                        tasks[step] = progress.add_task(step, total=total)
+                    progress.update(tasks[step], completed=done, total=total)
+
+                result = import_book(
+                    engine,
+                    directory,
+                    catalog,
+                    allow_extra=allow_extra,
+                    skip_existing=skip_existing,
+                    progress=report,
+                )
+        except ImportRejected as rejected:
+            if as_json:
+                emit_json({"ok": False, **rejected.to_dict()})
+            else:
+                table = Table(
+                    title=f"Import rejected, nothing written 导入被拒绝，未写入任何数据 — {rejected.total} error(s)"
+                )
+                for header in ("file 文件", "row 行", "column 列", "value 值", "reason 原因"):
+                    table.add_column(header)
+                for issue in rejected.issues[:50]:
+                    d = issue.to_dict()
+                    table.add_row(
+                        str(d["file"]),
+                        str(d["row"] or ""),
+                        str(d["column"] or ""),
+                        str(d["value"] or ""),
+                        str(d["reason"]),
+                    )
+                err.print(table)
+                if rejected.total > 50:
+                    err.print(
+                        f"… and {rejected.total - 50} more (use --json for the first 1000) 更多错误请用 --json 查看"
+                    )
+            raise typer.Exit(2) from None
+    summary = result.to_dict()
+    if as_json:
+        emit_json({"ok": True, **summary})
+        return
+    out.print(
+        f"imported 已导入: {summary['borrowers']} borrowers 借款人, {summary['loans']} loans 贷款, "
+        f"{summary['payments']} payments 还款, {summary['instalments']} instalments 期供 "
+        f"in {summary['seconds']:.1f}s"
+    )
+
+
+def run() -> None:  # pragma: no cover - console entry for `python -m arrears`
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
