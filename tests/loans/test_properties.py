@@ -43,13 +43,18 @@ def test_schedule_principal_sums_to_the_principal(terms):
     assert [r.due_on for r in rows] == sorted({r.due_on for r in rows})
 
 
+@settings(max_examples=1000)
 @given(
-    principals,
-    st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("0.36"), places=4),
+    st.integers(min_value=1, max_value=10**10),
+    st.decimals(min_value=Decimal("0.001"), max_value=Decimal("0.36"), places=4),
     months,
 )
 def test_equal_instalment_matches_numpy_financial_pmt(principal, rate, n):
-    """The annuity formula agrees with numpy_financial.pmt, rounded half-up to the cent."""
+    """The annuity formula agrees with numpy_financial.pmt, rounded half-up to the cent.
+
+    Compared up to 100 million (10^10 minor units) and from 0.1% a year: beyond that numpy's
+    float formula itself loses cents to cancellation in (1 + r)^n − 1, while ours stays exact.
+    """
     exact = float(-npf.pmt(float(rate) / 12, n, principal))
     ours = annuity_payment(principal, rate, n)
     rounded = int(Decimal(exact).quantize(Decimal(1), ROUND_HALF_UP))
