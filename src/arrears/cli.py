@@ -381,6 +381,51 @@ def loan_list(
     out.print(table)
 
 
+@loan_app.command("pause")
+def loan_pause(
+    loan_id: str,
+    start: Annotated[str, typer.Option(help="First paused day YYYY-MM-DD. 暂停开始日。")],
+    end: Annotated[str, typer.Option(help="Last paused day YYYY-MM-DD. 暂停结束日。")],
+    reason: Annotated[str, typer.Option(help="Why (hardship). 原因（困难）。")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Hardship pause: the days neither count towards DPD nor accrue penalty. 困难暂停。"""
+    from arrears.servicing import pause_loan
+
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
+    with user_errors():
+        view = pause_loan(ctx().engine(), ctx().catalog(), loan_id, first, last, reason).to_dict()
+    emit_json(view) if as_json else print_loan(view)
+
+
+@loan_app.command("override")
+def loan_override(
+    loan_id: str,
+    classification: Annotated[
+        str, typer.Option(help="special_mention | substandard | doubtful | loss. 五级分类。")
+    ],
+    reason: Annotated[str, typer.Option(help="Why. 原因。")],
+    author: Annotated[str, typer.Option(help="Who decides. 审批人。")],
+    expires_on: Annotated[str | None, typer.Option(help="Last day it applies. 失效日。")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Downgrade the five-category class by hand (never upgrade). 人工下调五级分类。"""
+    from arrears.servicing import override_classification
+
+    expiry = parse_date(expires_on, "--expires-on") if expires_on else None
+    with user_errors():
+        view = override_classification(
+            ctx().engine(),
+            ctx().catalog(),
+            loan_id,
+            classification,
+            reason,
+            author,
+            expires_on=expiry,
+        ).to_dict()
+    emit_json(view) if as_json else print_loan(view)
+
+
 # --- arrears payment -------------------------------------------------------------------------
 
 

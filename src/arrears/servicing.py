@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from arrears.catalog import Catalog
 from arrears.loans import RULES_VERSION
 from arrears.loans.allocation import replay
+from arrears.loans.bands import CLASSIFICATIONS, worse_classification
 from arrears.loans.money import format_amount
 from arrears.loans.product import Product
 from arrears.loans.status import LoanStatus, loan_status
-from arrears.loans.terms import Loan, Payment
+from arrears.loans.terms import Loan, Override, Pause, Payment
 from arrears.store import repository as repo
 from arrears.store.db import unit_of_work
 from arrears.store.events import record_event
@@ -203,3 +204,91 @@ def _loan_ids(session: Session, limit: int) -> list[str]:
     from arrears.store.tables import Loan as LoanRow
 
     return list(session.scalars(select(LoanRow.loan_id).order_by(LoanRow.loan_id).limit(limit)))
+
+
+def pause_loan(
+    engine: Engine,
+    catalog: Catalog,
+    loan_id: str,
+    start: date,
+    end: date,
+    reason: str,
+    *,
+    today: date | None = None,
+) -> LoanView:
+    """Pause a loan for hardship: the days from `start` to `end` neither count towards DPD nor
+    accrue penalty interest."""
+    if end < start:
+        raise BusinessRuleRefused(f"pause ends {end} before it starts {start}")
+    if not reason.strip():
+        raise BusinessRuleRefused("a hardship pause needs a reason")
+    as_of = today or date.today()
+    with unit_of_work(engine) as session:
+        record = repo.load_loan(session, loan_id)
+        pause = Pause(start, end, reason)
+        repo.add_pause(session, loan_id, pause)
+        loan = replace(record.loan, pauses=(*record.loan.pauses, pause))
+        status = _restate(session, catalog.get(record.product), loan, as_of)
+        record_event(
+            session,
+            "loan.paused",
+            loan_id=loan_id,
+            borrower_id=record.borrower_id,
+            payload={
+                "start": start,
+                "end": end,
+                "reason": reason,
+                "days_past_due_after": status.days_past_due,
+            },
+        )
+    return LoanView(status, record.loan.terms.currency, record.product, record.borrower_id)
+
+
+def override_classification(
+    engine: Engine,
+    catalog: Catalog,
+    loan_id: str,
+    classification: str,
+    reason: str,
+    author: str,
+    *,
+    expires_on: date | None = None,
+    today: date | None = None,
+) -> LoanView:
+    """Downgrade a loan's five-category class by hand (with reason, author and expiry). An
+    override that would not make the loan worse than the rules say is refused."""
+    as_of = today or date.today()
+    if classification not in CLASSIFICATIONS:
+        raise BusinessRuleRefused(f"{classification!r} is not one of {', '.join(CLASSIFICATIONS)}")
+    if not reason.strip() or not author.strip():
+        raise BusinessRuleRefused("an override needs a reason and an author")
+    if expires_on is not None and expires_on < as_of:
+        raise BusinessRuleRefused(f"override expiry {expires_on} is already past")
+    with unit_of_work(engine) as session:
+        record = repo.load_loan(session, loan_id)
+        product = catalog.get(record.product)
+        before = loan_status(record.loan, product, as_of)
+        if worse_classification(before.classification, classification) == before.classification:
+            raise BusinessRuleRefused(
+                f"an override can only make a loan worse: loan {loan_id} is already {before.classification}"
+            )
+        override = Override(
+            classification, reason, author, expires_on=expires_on, effective_on=as_of
+        )
+        repo.add_override(session, loan_id, override)
+        loan = replace(record.loan, overrides=(*record.loan.overrides, override))
+        status = _restate(session, product, loan, as_of)
+        record_event(
+            session,
+            "classification.overridden",
+            loan_id=loan_id,
+            borrower_id=record.borrower_id,
+            payload={
+                "from": before.classification,
+                "to": status.classification,
+                "reason": reason,
+                "author": author,
+                "expires_on": expires_on,
+            },
+        )
+    return LoanView(status, record.loan.terms.currency, record.product, record.borrower_id)

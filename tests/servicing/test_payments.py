@@ -30,14 +30,19 @@ def count(engine, table):
 
 def events(engine):
     with unit_of_work(engine) as session:
-        return [(e.type, e.payload) for e in session.scalars(select(tables.Event).order_by(tables.Event.seq))]
+        return [
+            (e.type, e.payload)
+            for e in session.scalars(select(tables.Event).order_by(tables.Event.seq))
+        ]
 
 
 def test_posting_a_payment_cures_the_loan_at_once(engine, loan_id):
     before = show_loan(engine, CATALOG, loan_id, TODAY).status
     assert before.days_past_due == 15 and before.bucket == "M1"
     owed = before.overdue_principal + before.overdue_interest + before.overdue_penalty
-    pid, view = post_payment(engine, CATALOG, loan_id, owed, TODAY, reference="bank-123", today=TODAY)
+    pid, view = post_payment(
+        engine, CATALOG, loan_id, owed, TODAY, reference="bank-123", today=TODAY
+    )
     assert view.status.days_past_due == 0 and view.status.bucket == "M0"
     assert show_loan(engine, CATALOG, loan_id, TODAY).status == view.status
     [(kind, payload)] = events(engine)
@@ -87,7 +92,44 @@ def test_unknown_ids_name_the_id(engine, loan_id):
 
 def test_paid_off_loan_takes_no_more_payments(engine, loan_id):
     status = show_loan(engine, CATALOG, loan_id, date(2024, 4, 15)).status
-    everything = status.outstanding_principal + status.overdue_interest + status.overdue_penalty + 1000
+    everything = (
+        status.outstanding_principal + status.overdue_interest + status.overdue_penalty + 1000
+    )
     post_payment(engine, CATALOG, loan_id, everything, date(2024, 4, 15), today=date(2024, 4, 15))
     with pytest.raises(BusinessRuleRefused, match="paid off"):
         post_payment(engine, CATALOG, loan_id, 100, date(2024, 4, 16), today=date(2024, 4, 16))
+
+
+def test_hardship_pause_freezes_dpd_and_is_an_event(engine, loan_id):
+    from arrears.servicing import pause_loan
+
+    view = pause_loan(
+        engine, CATALOG, loan_id, date(2024, 2, 20), date(2024, 2, 29), "hospital 住院", today=TODAY
+    )
+    assert view.status.days_past_due == 15 - 10
+    assert events(engine)[-1][0] == "loan.paused"
+    with pytest.raises(BusinessRuleRefused, match="before it starts"):
+        pause_loan(engine, CATALOG, loan_id, date(2024, 3, 1), date(2024, 2, 1), "x", today=TODAY)
+
+
+def test_override_only_downgrades(engine, loan_id):
+    from arrears.servicing import override_classification
+
+    with pytest.raises(BusinessRuleRefused, match="only make a loan worse"):
+        override_classification(
+            engine, CATALOG, loan_id, "normal", "looks fine", "risk.li", today=TODAY
+        )
+    view = override_classification(
+        engine,
+        CATALOG,
+        loan_id,
+        "doubtful",
+        "fraud suspected",
+        "risk.li",
+        expires_on=date(2024, 6, 30),
+        today=TODAY,
+    )
+    assert view.status.classification == "doubtful"
+    assert show_loan(engine, CATALOG, loan_id, date(2024, 7, 1)).status.classification != "doubtful"
+    kind, payload = events(engine)[-1]
+    assert kind == "classification.overridden" and payload["from"] == "special_mention"
