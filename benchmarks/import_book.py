@@ -19,11 +19,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from synthetic_book import synthetic_book, write_book  # noqa: E402
+from synthetic_book import synthetic_book, write_book
 
-from arrears.catalog import load_catalog  # noqa: E402
-from arrears.imports import import_book  # noqa: E402
-from arrears.store.db import make_engine, upgrade  # noqa: E402
+from arrears.catalog import load_catalog
+from arrears.imports import import_book
+from arrears.store.db import make_engine, upgrade
 
 
 def _fresh(url: str) -> None:

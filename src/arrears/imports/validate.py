@@ -109,12 +109,14 @@ def _one_of(column: str, allowed: list[str] | tuple[str, ...], what: str) -> tup
     return (column, ~pl.col(column).is_in(list(allowed)), f"{what}: expected one of {', '.join(allowed)}")
 
 
-def _duplicates(frame: pl.DataFrame, key: str) -> tuple[str, pl.Expr, pl.Expr]:
-    first = pl.col(ROW).min().over(key)
-    return (
-        key,
-        pl.col(key).is_not_null() & (pl.col(ROW) != first),
-        pl.format("duplicate {}: first at row {}", pl.lit(key), first),
+def _duplicates(book: BookFile, key: str, issues: Issues) -> None:
+    """Every row repeating an id of an earlier row, naming the first one."""
+    frame = book.frame.with_columns(pl.col(ROW).min().over(key).alias("__first"))
+    issues.check(
+        book.label, frame,
+        [(key, pl.col(key).is_not_null() & (pl.col(ROW) != pl.col("__first")),
+          pl.format("duplicate {}: first at row {}", pl.lit(key), pl.col("__first")))],
+        columns=book.all_columns(),
     )
 
 
@@ -153,7 +155,7 @@ def validate_borrowers(
     book: BookFile, db: DbState, issues: Issues, skip_existing: bool
 ) -> tuple[pl.DataFrame, int]:
     cols = book.all_columns()
-    issues.check(book.label, book.frame, [_duplicates(book.frame, "borrower_id")], columns=cols)
+    _duplicates(book, "borrower_id", issues)
     frame, skipped = _existing(book, "borrower_id", db.borrower_ids, issues, skip_existing, "borrower_id")
     country = pl.col("country").fill_null(DEFAULT_COUNTRY)
     checks: list[tuple[str, pl.Expr, str | pl.Expr]] = [
@@ -198,7 +200,7 @@ def validate_loans(
     skip_existing: bool,
 ) -> tuple[pl.DataFrame, int]:
     cols = book.all_columns()
-    issues.check(book.label, book.frame, [_duplicates(book.frame, "loan_id")], columns=cols)
+    _duplicates(book, "loan_id", issues)
     frame, skipped = _existing(book, "loan_id", db.loans.get_column("loan_id"), issues,
                                skip_existing, "loan_id")
     frame = frame.with_columns(pl.col("currency").fill_null(DEFAULT_CURRENCY)).join(
@@ -270,7 +272,7 @@ def validate_payments(
     book: BookFile, loan_info: pl.DataFrame, db: DbState, issues: Issues, skip_existing: bool
 ) -> tuple[pl.DataFrame, int]:
     cols = book.all_columns()
-    issues.check(book.label, book.frame, [_duplicates(book.frame, "payment_id")], columns=cols)
+    _duplicates(book, "payment_id", issues)
     frame, skipped = _existing(book, "payment_id", db.payment_ids, issues, skip_existing, "payment_id")
     frame = frame.join(loan_info, on="loan_id", how="left", maintain_order="left")
     money = amount("amount", pl.col("__exp"))
@@ -326,6 +328,7 @@ def validate_schedules(
     first = pl.col(ROW).min().over("loan_id", "seq")
     parts = {c: amount(c, pl.col("__exp")) for c in ("principal", "interest", "fee")}
     frame = frame.with_columns(
+        first.alias("__first"),
         integer("seq").alias("__seq"),
         date_("due_on").alias("__due"),
         *[parts[c].minor.alias(f"__{c}") for c in parts],
@@ -340,8 +343,9 @@ def validate_schedules(
          "unknown loan: not in loans"),
         ("seq", pl.col("seq").is_not_null() & (pl.col("__seq").is_null() | (pl.col("__seq") < 1)),
          "instalment number must be a whole number ≥ 1"),
-        ("seq", pl.col("seq").is_not_null() & (pl.col(ROW) != first),
-         pl.format("duplicate instalment {} of loan {}: first at row {}", pl.col("seq"), pl.col("loan_id"), first)),
+        ("seq", pl.col("seq").is_not_null() & (pl.col(ROW) != pl.col("__first")),
+         pl.format("duplicate instalment {} of loan {}: first at row {}",
+                   pl.col("seq"), pl.col("loan_id"), pl.col("__first"))),
         ("due_on", pl.col("due_on").is_not_null() & pl.col("__due").is_null(), "not a date (YYYY-MM-DD)"),
     ]
     for c, part in parts.items():
@@ -355,7 +359,7 @@ def validate_schedules(
     issues.check(book.label, frame, checks, columns=cols)
     frame = frame.with_columns(
         pl.when(pl.col("fee").is_null()).then(pl.lit(0, pl.Int64)).otherwise(pl.col("__fee")).alias("__fee"),
-        (pl.col(ROW) == first).alias("__unique"),
+        (pl.col(ROW) == pl.col("__first")).alias("__unique"),
     )
     # Loans whose every row parsed get the schedule rule's own check.
     complete = frame.group_by("loan_id").agg(
