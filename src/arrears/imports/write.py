@@ -100,7 +100,9 @@ class Writer:
         if self.dialect == "postgresql":
             return value.isoformat()
         processor = Event.__table__.c.occurred_at.type.bind_processor(self.conn.dialect)
-        return processor(value) if processor else str(value)
+        bound = processor(value) if processor else value
+        # what sqlite3's own datetime adapter would store, done once instead of once per row
+        return bound.isoformat(" ") if isinstance(bound, datetime) else str(bound)
 
 
 def upsert_products(conn: Connection, catalog: Catalog, codes: list[str]) -> None:
