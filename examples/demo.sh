@@ -103,7 +103,7 @@ English:
   5. An equal-instalment (annuity) schedule; the last instalment absorbs the rounding.
   6–7. One payment of what was overdue changes the status at once: 0 DPD, M0, normal, Stage 1.
 
-== Explore further 继续探索
+== Explore further 继续探索 (from the repository root 在仓库根目录下)
 
   export ARREARS_DATABASE_URL=${ARREARS_DATABASE_URL}
 
