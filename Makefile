@@ -32,4 +32,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) arrears.db .pytest_cache
+	rm -rf $(VENV) arrears.db arrears-demo.db .pytest_cache

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from arrears.catalog import Catalog, CatalogError, UnknownProduct, load_catalog
-from arrears.config import Settings
+from arrears.config import Settings, SettingsError
 from arrears.loans.money import MoneyError, format_amount, parse_amount
 from arrears.loans.schedule import ScheduleError, build_schedule
 from arrears.loans.terms import LoanTerms
@@ -82,8 +82,18 @@ def main(
         str | None,
         typer.Option("--products", help="A lender's product catalog YAML. 产品目录文件。"),
     ] = None,
+    business_date: Annotated[
+        str | None,
+        typer.Option(
+            "--business-date",
+            help="The business date for 'today' (default: ARREARS_BUSINESS_DATE or the calendar). 业务日期。",
+        ),
+    ] = None,
 ) -> None:
-    _state["ctx"] = Context(Settings.from_env(db, products))
+    try:
+        _state["ctx"] = Context(Settings.from_env(db, products, business_date))
+    except SettingsError as exc:
+        fail(str(exc))
 
 
 def fail(message: str) -> NoReturn:
@@ -195,12 +205,23 @@ def schedule_cmd(
     disbursed_on: Annotated[str, typer.Option(help="Disbursement date YYYY-MM-DD. 放款日。")],
     first_due_on: Annotated[str | None, typer.Option(help="First due date. 首期还款日。")] = None,
     interest_basis: Annotated[
-        str, typer.Option(help="monthly | act365 | act360. 计息基础。")
-    ] = "monthly",
+        str | None,
+        typer.Option(
+            help="monthly | act365 | act360 (default: the product's, else monthly). 计息基础。"
+        ),
+    ] = None,
     currency: Annotated[str, typer.Option(help="ISO 4217 currency. 币种。")] = "CNY",
+    product: Annotated[
+        str | None,
+        typer.Option(help="Take interest basis and rounding from this product. 按产品规则计算。"),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Build a repayment schedule from terms. 根据贷款条件生成还款计划。"""
+    with user_errors():
+        rules = ctx().catalog().get(product) if product else None
+    interest_basis = interest_basis or (rules.interest_basis if rules else "monthly")
+    rounding = rules.rounding if rules else "half_up"
     if method not in ("equal_installment", "equal_principal", "interest_only", "bullet"):
         fail(
             f"--method: {method!r} is not one of equal_installment, equal_principal, interest_only, bullet"
@@ -219,7 +240,7 @@ def schedule_cmd(
             currency=currency,
             first_due_on=parse_date(first_due_on, "--first-due-on") if first_due_on else None,
         )
-        rows = build_schedule(terms, basis=interest_basis)  # type: ignore[arg-type]
+        rows = build_schedule(terms, basis=interest_basis, rounding=rounding)  # type: ignore[arg-type]
     money: Callable[[int], str] = lambda v: format_amount(v, currency)  # noqa: E731
     result = {
         "installments": [
@@ -319,7 +340,7 @@ def loan_show(
     """A loan's status on a date, computed live from the rules. 查询贷款在某日的状态。"""
     from arrears.servicing import show_loan
 
-    day = parse_date(as_of, "--as-of") if as_of else date.today()
+    day = parse_date(as_of, "--as-of") if as_of else ctx().settings.today()
     with user_errors():
         view = show_loan(ctx().engine(), ctx().catalog(), loan_id, day).to_dict()
     emit_json(view) if as_json else print_loan(view)
@@ -336,7 +357,7 @@ def loan_list(
     """Status of the book's loans on a date. 贷款状态一览。"""
     from arrears.servicing import list_loans
 
-    day = parse_date(as_of, "--as-of") if as_of else date.today()
+    day = parse_date(as_of, "--as-of") if as_of else ctx().settings.today()
     with user_errors():
         views = [v.to_dict() for v in list_loans(ctx().engine(), ctx().catalog(), day, limit)]
     if as_json:
@@ -394,7 +415,15 @@ def loan_pause(
 
     first, last = parse_date(start, "--start"), parse_date(end, "--end")
     with user_errors():
-        view = pause_loan(ctx().engine(), ctx().catalog(), loan_id, first, last, reason).to_dict()
+        view = pause_loan(
+            ctx().engine(),
+            ctx().catalog(),
+            loan_id,
+            first,
+            last,
+            reason,
+            today=ctx().settings.today(),
+        ).to_dict()
     emit_json(view) if as_json else print_loan(view)
 
 
@@ -442,24 +471,25 @@ def payment_post(
 ) -> None:
     """Post a payment; the loan's status changes at once. 还款入账，状态即时更新。"""
     from arrears.servicing import post_payment
-    from arrears.store import repository as repo
-    from arrears.store.db import unit_of_work
 
     c = ctx()
     day = parse_date(paid_on, "--paid-on")
     with user_errors():
-        engine = c.engine()
-        with unit_of_work(engine) as session:
-            currency = repo.load_loan(session, loan_id).loan.terms.currency
-        minor = parse_amount(amount, currency)
         pid, view = post_payment(
-            engine, c.catalog(), loan_id, minor, day, reference=reference, payment_id=payment_id
+            c.engine(),
+            c.catalog(),
+            loan_id,
+            amount,
+            day,
+            reference=reference,
+            payment_id=payment_id,
+            today=c.settings.today(),
         )
-    result = {"payment_id": pid, "loan": view.to_dict()}
+    result = {"payment_id": pid, "amount": amount, "loan": view.to_dict()}
     if as_json:
         emit_json(result)
         return
-    out.print(f"posted 已入账 {pid}: {format_amount(minor, currency)} {currency} on {day}")
+    out.print(f"posted 已入账 {pid}: {amount} {view.currency} on {day}")
     print_loan(result["loan"])
 
 
@@ -473,7 +503,9 @@ def payment_reverse(
     from arrears.servicing import reverse_payment
 
     with user_errors():
-        view = reverse_payment(ctx().engine(), ctx().catalog(), payment_id, reason)
+        view = reverse_payment(
+            ctx().engine(), ctx().catalog(), payment_id, reason, today=ctx().settings.today()
+        )
     result = {"payment_id": payment_id, "reversed": True, "loan": view.to_dict()}
     if as_json:
         emit_json(result)

@@ -4,20 +4,43 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///./arrears.db"
+
+
+class SettingsError(ValueError):
+    """A setting from the environment that cannot be used."""
 
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str
     products_file: Path | None
+    # The lender's business date: "today" for every command that does not name a date. Unset, it
+    # is the machine's calendar date; set, a back office can work on (or replay) a chosen day.
+    business_date: date | None = None
 
     @classmethod
     def from_env(
-        cls, database_url: str | None = None, products_file: str | None = None
+        cls,
+        database_url: str | None = None,
+        products_file: str | None = None,
+        business_date: str | None = None,
     ) -> Settings:
         url = database_url or os.environ.get("ARREARS_DATABASE_URL") or DEFAULT_DATABASE_URL
         products = products_file or os.environ.get("ARREARS_PRODUCTS") or None
-        return cls(database_url=url, products_file=Path(products) if products else None)
+        day_text = business_date or os.environ.get("ARREARS_BUSINESS_DATE") or None
+        try:
+            day = date.fromisoformat(day_text) if day_text else None
+        except ValueError:
+            raise SettingsError(
+                f"business date {day_text!r} is not a date (YYYY-MM-DD expected)"
+            ) from None
+        return cls(
+            database_url=url, products_file=Path(products) if products else None, business_date=day
+        )
+
+    def today(self) -> date:
+        return self.business_date or date.today()

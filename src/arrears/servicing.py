@@ -17,7 +17,7 @@ from arrears.catalog import Catalog
 from arrears.loans import RULES_VERSION
 from arrears.loans.allocation import replay
 from arrears.loans.bands import CLASSIFICATIONS, worse_classification
-from arrears.loans.money import format_amount
+from arrears.loans.money import format_amount, parse_amount
 from arrears.loans.product import Product
 from arrears.loans.status import LoanStatus, loan_status
 from arrears.loans.terms import Loan, Override, Pause, Payment
@@ -62,6 +62,8 @@ class LoanView:
             "applied_penalty_rate": str(s.applied_penalty_rate),
             "penalty_rate_capped": s.penalty_rate_capped,
             "credit_balance": money(s.credit_balance),
+            "penalty_accrued_today": money(s.penalty_accrued_today),
+            "in_observation": s.in_observation,
         }
 
 
@@ -91,17 +93,18 @@ def post_payment(
     engine: Engine,
     catalog: Catalog,
     loan_id: str,
-    amount: int,
+    amount: int | str,
     paid_on: date,
     *,
     reference: str | None = None,
     payment_id: str | None = None,
     today: date | None = None,
 ) -> tuple[str, LoanView]:
-    """Record money received and restate the loan at once; returns the payment id and status."""
+    """Record money received and restate the loan at once; returns the payment id and status.
+
+    `amount` is minor units, or major-unit decimal text read exactly in the loan's currency.
+    """
     today = today or date.today()
-    if amount <= 0:
-        raise BusinessRuleRefused(f"payment amount must be positive, got {amount}")
     if paid_on > today:
         raise BusinessRuleRefused(f"payment date {paid_on} is in the future (today is {today})")
     payment_id = payment_id or f"PMT-{uuid.uuid4().hex[:16]}"
@@ -109,6 +112,10 @@ def post_payment(
     with unit_of_work(engine) as session:
         record = repo.load_loan(session, loan_id)
         terms = record.loan.terms
+        if isinstance(amount, str):
+            amount = parse_amount(amount, terms.currency)
+        if amount <= 0:
+            raise BusinessRuleRefused(f"payment amount must be positive, got {amount}")
         if paid_on < terms.disbursed_on:
             raise BusinessRuleRefused(
                 f"payment date {paid_on} is before disbursement {terms.disbursed_on}"

@@ -17,7 +17,8 @@ runner = CliRunner()
 
 
 def run(*args, db=None):
-    prefix = ["--db", db] if db else []
+    """Invoke the CLI on the example book's business date, so results do not move with the clock."""
+    prefix = ["--business-date", "2026-11-30", *(["--db", db] if db else [])]
     return runner.invoke(app, [*prefix, *args])
 
 
@@ -204,3 +205,8 @@ def test_console_script_runs_as_a_real_process(tmp_path):
         check=False,
     )
     assert done.returncode == 2 and "L-missing" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_bad_business_date_is_one_line():
+    result = runner.invoke(app, ["--business-date", "tomorrow", "products"])
+    assert result.exit_code == 2 and "'tomorrow' is not a date" in result.stderr

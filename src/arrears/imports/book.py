@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from arrears.catalog import Catalog
 from arrears.imports.issues import ROW, Issues
@@ -24,10 +25,10 @@ from arrears.imports.write import (
     finish_batch,
     load_state,
     start_batch,
-    upsert_products,
 )
 from arrears.loans.schedule import ScheduleError, build_schedule
 from arrears.loans.terms import LoanTerms
+from arrears.store.repository import sync_products
 
 Progress = Callable[[str, int, int], None]
 
@@ -50,13 +51,20 @@ class ImportResult:
 
 
 INSTALMENT_SCHEMA = {
-    "loan_id": pl.String, "seq": pl.Int64, "due_on": pl.Date,
-    "principal": pl.Int64, "interest": pl.Int64, "fee": pl.Int64,
+    "loan_id": pl.String,
+    "seq": pl.Int64,
+    "due_on": pl.Date,
+    "principal": pl.Int64,
+    "interest": pl.Int64,
+    "fee": pl.Int64,
 }
 
 
 def build_instalments(
-    valid: ValidBook, catalog: Catalog, issues: Issues, loans_label: str,
+    valid: ValidBook,
+    catalog: Catalog,
+    issues: Issues,
+    loans_label: str,
     progress: Progress | None = None,
 ) -> pl.DataFrame:
     """Every loan's instalments: the checked rows of `schedules` where given, otherwise the
@@ -68,21 +76,45 @@ def build_instalments(
     interests: list[int] = []
     fees: list[int] = []
     rates: dict[str, Decimal] = {}
-    products = {code: catalog.get(code) for code in valid.loans.get_column("product").unique().to_list()}
+    products = {
+        code: catalog.get(code) for code in valid.loans.get_column("product").unique().to_list()
+    }
     rows = valid.loans.select(
-        "loan_id", "product", "currency", "principal", "annual_rate", "term_months",
-        "repayment_method", "disbursed_on", "first_due_on", "interest_basis", ROW,
+        "loan_id",
+        "product",
+        "currency",
+        "principal",
+        "annual_rate",
+        "term_months",
+        "repayment_method",
+        "disbursed_on",
+        "first_due_on",
+        "interest_basis",
+        ROW,
     )
     total = rows.height
-    for i, (loan_id, code, currency, principal, rate, term, method, disbursed, first_due, basis,
-            row) in enumerate(rows.iter_rows()):
+    for i, (
+        loan_id,
+        code,
+        currency,
+        principal,
+        rate,
+        term,
+        method,
+        disbursed,
+        first_due,
+        basis,
+        row,
+    ) in enumerate(rows.iter_rows()):
         given = valid.schedules.get(loan_id)
         if given is None:
             product = products[code]
             annual = rates.get(rate)
             if annual is None:
                 annual = rates[rate] = Decimal(rate)
-            terms = LoanTerms(principal, annual, term, method, disbursed, currency, first_due, basis)
+            terms = LoanTerms(
+                principal, annual, term, method, disbursed, currency, first_due, basis
+            )
             try:
                 given = build_schedule(terms, product.interest_basis, product.rounding)
             except ScheduleError as exc:
@@ -98,8 +130,14 @@ def build_instalments(
         if progress is not None and (i + 1) % 10_000 == 0:
             progress("schedules", i + 1, total)
     return pl.DataFrame(
-        {"loan_id": loan_ids, "seq": seqs, "due_on": dues, "principal": principals,
-         "interest": interests, "fee": fees},
+        {
+            "loan_id": loan_ids,
+            "seq": seqs,
+            "due_on": dues,
+            "principal": principals,
+            "interest": interests,
+            "fee": fees,
+        },
         schema=INSTALMENT_SCHEMA,
     )
 
@@ -114,7 +152,9 @@ def _events(valid: ValidBook, occurred_at: str) -> pl.DataFrame:
             "currency",
             "product",
             pl.col("disbursed_on").cast(pl.String),
-        ).struct.json_encode().alias("payload"),
+        )
+        .struct.json_encode()
+        .alias("payload"),
         pl.lit(occurred_at).alias("occurred_at"),
     )
     payments = valid.payments.select(
@@ -126,7 +166,9 @@ def _events(valid: ValidBook, occurred_at: str) -> pl.DataFrame:
             decimal_text(pl.col("amount"), pl.col("currency")).alias("amount"),
             "currency",
             pl.col("paid_on").cast(pl.String),
-        ).struct.json_encode().alias("payload"),
+        )
+        .struct.json_encode()
+        .alias("payload"),
         pl.lit(occurred_at).alias("occurred_at"),
     )
     return pl.concat([loans, payments])
@@ -180,9 +222,8 @@ def import_book(
     }
     with engine.begin() as conn:
         writer = Writer(conn, progress)
-        codes = sorted(valid.loans.get_column("product").unique().to_list())
-        if codes:
-            upsert_products(conn, catalog, codes)
+        # The products table mirrors the catalog; the session joins this connection's transaction.
+        sync_products(Session(bind=conn), catalog)
         batch_id = start_batch(conn, str(directory), started_at)
         occurred = writer.timestamp(started_at)
         writer.bulk("borrowers", valid.borrowers)
@@ -195,8 +236,11 @@ def import_book(
                 "type": ["book.imported"],
                 "loan_id": [None],
                 "borrower_id": [None],
-                "payload": [pl.DataFrame([{**counts, "batch_id": batch_id, "source": str(directory)}])
-                            .select(pl.struct(pl.all()).struct.json_encode()).item()],
+                "payload": [
+                    pl.DataFrame([{**counts, "batch_id": batch_id, "source": str(directory)}])
+                    .select(pl.struct(pl.all()).struct.json_encode())
+                    .item()
+                ],
                 "occurred_at": [occurred],
             },
             schema=events.schema,

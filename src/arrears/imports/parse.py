@@ -46,14 +46,18 @@ def amount(column: str, exponent: pl.Expr) -> Amount:
     decimals = fraction.str.len_chars().cast(pl.Int64)
     too_large = well_formed & (whole.str.len_chars() > MAX_INTEGER_DIGITS)
     ok = well_formed & ~too_large & (decimals <= exponent)
-    whole_value = pl.when(whole == "").then(pl.lit(0, pl.Int64)).otherwise(
-        whole.cast(pl.Int64, strict=False)
+    whole_value = (
+        pl.when(whole == "").then(pl.lit(0, pl.Int64)).otherwise(whole.cast(pl.Int64, strict=False))
     )
     # fraction padded to three digits, then scaled down to the currency's exponent: exact,
     # because `decimals <= exponent` leaves only zeros to drop.
     frac3 = fraction.str.pad_end(MAX_EXPONENT, "0").str.slice(0, MAX_EXPONENT).cast(pl.Int64)
-    scale = exponent.replace_strict({0: 1, 1: 10, 2: 100, 3: 1000}, default=None, return_dtype=pl.Int64)
-    drop = exponent.replace_strict({0: 1000, 1: 100, 2: 10, 3: 1}, default=None, return_dtype=pl.Int64)
+    scale = exponent.replace_strict(
+        {0: 1, 1: 10, 2: 100, 3: 1000}, default=None, return_dtype=pl.Int64
+    )
+    drop = exponent.replace_strict(
+        {0: 1000, 1: 100, 2: 10, 3: 1}, default=None, return_dtype=pl.Int64
+    )
     magnitude = whole_value * scale + frac3 // drop
     minor = pl.when(ok).then(pl.when(negative).then(-magnitude).otherwise(magnitude))
     return Amount(well_formed, too_large, decimals, minor)

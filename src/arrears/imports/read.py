@@ -73,17 +73,29 @@ def read_book(directory: Path, issues: Issues, *, allow_extra: bool) -> dict[str
         issues.add(str(directory), None, None, None, "not a directory")
         return files
     for name in (*REQUIRED_FILES, *OPTIONAL_FILES):
-        found = [directory / f"{name}{ext}" for ext in EXTENSIONS if (directory / f"{name}{ext}").is_file()]
+        found = [
+            directory / f"{name}{ext}"
+            for ext in EXTENSIONS
+            if (directory / f"{name}{ext}").is_file()
+        ]
         if len(found) > 1:
             issues.add(
-                found[0].name, None, None, None,
+                found[0].name,
+                None,
+                None,
+                None,
                 f"both {found[0].name} and {found[1].name} present: keep one",
             )
             continue
         if not found:
             if name in REQUIRED_FILES:
-                issues.add(f"{name}.csv", None, None, None,
-                           f"required file missing: {name}.csv or {name}.parquet")
+                issues.add(
+                    f"{name}.csv",
+                    None,
+                    None,
+                    None,
+                    f"required file missing: {name}.csv or {name}.parquet",
+                )
             else:
                 files[name] = BookFile(name, None, _empty(name))
             continue
@@ -104,8 +116,9 @@ def read_book(directory: Path, issues: Issues, *, allow_extra: bool) -> dict[str
         extra = [column for column in raw.columns if column not in known]
         if extra and not allow_extra:
             for column in extra:
-                issues.add(path.name, None, column, None,
-                           "unknown column (use --allow-extra to ignore it)")
+                issues.add(
+                    path.name, None, column, None, "unknown column (use --allow-extra to ignore it)"
+                )
             bad = True
         if bad:
             continue
@@ -117,7 +130,11 @@ def read_book(directory: Path, issues: Issues, *, allow_extra: bool) -> dict[str
                 else pl.col(column).cast(pl.String).alias(column)
                 for column in present
             ]
-            + [pl.lit(None, pl.String).alias(column) for column in optional if column not in raw.columns]
+            + [
+                pl.lit(None, pl.String).alias(column)
+                for column in optional
+                if column not in raw.columns
+            ]
         ).with_row_index(ROW, offset=1)
         files[name] = BookFile(name, path, frame)
     return files

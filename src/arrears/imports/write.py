@@ -7,11 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, update
 
-from arrears.catalog import Catalog
 from arrears.imports.validate import DbState
-from arrears.store.tables import Borrower, Event, ImportBatch, Loan, Payment, Product
+from arrears.store.tables import Borrower, Event, ImportBatch, Loan, Payment
 
 COPY_CHUNK = 200_000
 
@@ -55,7 +54,11 @@ def decimal_text(minor: pl.Expr, currency: pl.Expr) -> pl.Expr:
     sign = pl.when(minor < 0).then(pl.lit("-")).otherwise(pl.lit(""))
     whole = (minor.abs() // scale).cast(pl.String)
     frac = (minor.abs() % scale).cast(pl.String).str.zfill(exp)
-    return pl.when(exp == 0).then(sign + whole).otherwise(pl.concat_str(sign, whole, pl.lit("."), frac))
+    return (
+        pl.when(exp == 0)
+        .then(sign + whole)
+        .otherwise(pl.concat_str(sign, whole, pl.lit("."), frac))
+    )
 
 
 class Writer:
@@ -105,27 +108,16 @@ class Writer:
         return bound.isoformat(" ") if isinstance(bound, datetime) else str(bound)
 
 
-def upsert_products(conn: Connection, catalog: Catalog, codes: list[str]) -> None:
-    table = Product.__table__
-    existing = set(conn.scalars(select(table.c.code).where(table.c.code.in_(codes))))
-    for code in codes:
-        product = catalog.get(code)
-        values = {
-            "name_zh": product.name_zh,
-            "name_en": product.name_en,
-            "definition": product.model_dump(mode="json"),
-        }
-        if code in existing:
-            conn.execute(update(table).where(table.c.code == code).values(**values))
-        else:
-            conn.execute(insert(table).values(code=code, **values))
-
-
 def start_batch(conn: Connection, source: str, started_at: datetime) -> int:
     result = conn.execute(
         insert(ImportBatch.__table__).values(
-            source=source, borrowers=0, loans=0, payments=0, instalments=0,
-            started_at=started_at, finished_at=started_at,
+            source=source,
+            borrowers=0,
+            loans=0,
+            payments=0,
+            instalments=0,
+            started_at=started_at,
+            finished_at=started_at,
         )
     )
     key = result.inserted_primary_key
@@ -133,12 +125,19 @@ def start_batch(conn: Connection, source: str, started_at: datetime) -> int:
     return int(key[0])
 
 
-def finish_batch(conn: Connection, batch_id: int, counts: dict[str, int], finished_at: datetime) -> None:
+def finish_batch(
+    conn: Connection, batch_id: int, counts: dict[str, int], finished_at: datetime
+) -> None:
     table = ImportBatch.__table__
     conn.execute(
-        update(table).where(table.c.id == batch_id).values(
-            borrowers=counts["borrowers"], loans=counts["loans"], payments=counts["payments"],
-            instalments=counts["instalments"], finished_at=finished_at,
+        update(table)
+        .where(table.c.id == batch_id)
+        .values(
+            borrowers=counts["borrowers"],
+            loans=counts["loans"],
+            payments=counts["payments"],
+            instalments=counts["instalments"],
+            finished_at=finished_at,
         )
     )
 

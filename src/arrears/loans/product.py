@@ -78,6 +78,13 @@ class Penalty(BaseModel):
         return rate
 
 
+def _band_list(value: object) -> object:
+    """A YAML list of bands becomes a checked table; anything else is left for pydantic to judge."""
+    if isinstance(value, list):
+        return BandTable(bands=tuple(Band.model_validate(item) for item in value))
+    return value
+
+
 class Product(BaseModel):
     """Everything the rules need to know about a product."""
 
@@ -101,18 +108,16 @@ class Product(BaseModel):
     observation_months: int = 12
     observation_periods: int = 2
 
-    @field_validator("buckets", "classification", mode="before")
+    @field_validator("buckets", mode="before")
     @classmethod
-    def _bands(cls, value: object) -> object:
-        if value == "card":
-            return CARD_CLASSIFICATION
-        if value == "standard":
-            return STANDARD_CLASSIFICATION
-        if value == "default":
-            return DEFAULT_BUCKETS
-        if isinstance(value, list):
-            return BandTable(bands=tuple(Band.model_validate(item) for item in value))
-        return value
+    def _buckets(cls, value: object) -> object:
+        return DEFAULT_BUCKETS if value == "default" else _band_list(value)
+
+    @field_validator("classification", mode="before")
+    @classmethod
+    def _classification(cls, value: object) -> object:
+        named = {"standard": STANDARD_CLASSIFICATION, "card": CARD_CLASSIFICATION}
+        return named[value] if isinstance(value, str) and value in named else _band_list(value)
 
     @field_validator("cost_cap", "tolerance")
     @classmethod
