@@ -52,13 +52,9 @@ step "5. A repayment schedule from terms 由贷款条件生成还款计划 (等�
 "$ARREARS" schedule --principal 120000 --annual-rate 0.12 --term 12 \
     --method equal_installment --disbursed-on 2026-01-15
 
-# A payment may not be dated in the future, so it is dated the demo date or today, whichever
-# is earlier; it pays exactly what is overdue on that day (principal + interest + penalty).
-TODAY=$(date +%F)
+# The demo works on the example book's business date, whatever the calendar says.
+export ARREARS_BUSINESS_DATE="$DEMO_DATE"
 PAID_ON=$DEMO_DATE
-if [[ "$TODAY" < "$DEMO_DATE" ]]; then
-    PAID_ON=$TODAY
-fi
 AMOUNT=$("$ARREARS" loan show "$LOAN" --as-of "$PAID_ON" --json | "$PYTHON" -c '
 import json, sys
 from decimal import Decimal
@@ -106,6 +102,7 @@ English:
 == Explore further 继续探索 (from the repository root 在仓库根目录下)
 
   export ARREARS_DATABASE_URL=${ARREARS_DATABASE_URL}
+  export ARREARS_BUSINESS_DATE=${DEMO_DATE}   # "today" for the demo book 演示业务日期
 
   .venv/bin/arrears loan list --as-of ${DEMO_DATE} --limit 100 --json
   .venv/bin/arrears loan show L00020 --as-of ${DEMO_DATE}     # card product, 203 DPD → loss 损失
