@@ -451,6 +451,7 @@ def loan_override(
             reason,
             author,
             expires_on=expiry,
+            today=ctx().settings.today(),
         ).to_dict()
     emit_json(view) if as_json else print_loan(view)
 
