@@ -46,7 +46,9 @@ def synthetic_book(loans: int, seed: int = 7) -> dict[str, pl.DataFrame]:
     method = rng.choice(METHODS, size=loans, p=METHOD_WEIGHTS)
     term = rng.choice(TERMS, size=loans)
     principal = rng.integers(1_000, 500_000, size=loans) * 100 + rng.integers(0, 100, size=loans)
-    disbursed = np.datetime64("2022-01-01") + rng.integers(0, 3 * 365, size=loans).astype("timedelta64[D]")
+    disbursed = np.datetime64("2022-01-01") + rng.integers(0, 3 * 365, size=loans).astype(
+        "timedelta64[D]"
+    )
     rate = rng.integers(400, 2400, size=loans)  # basis points of 0.01 %: 0.0400 … 0.2399
     loan_frame = pl.DataFrame(
         {
@@ -68,39 +70,54 @@ def synthetic_book(loans: int, seed: int = 7) -> dict[str, pl.DataFrame]:
     count = rng.integers(6, 19, size=loans)
     owner = np.repeat(np.arange(loans), count)
     k = np.concatenate([np.arange(c) for c in count]) if loans else np.array([], dtype=np.int64)
-    paid = disbursed[owner] + (30 * (k + 1) + rng.integers(-5, 6, size=owner.size)).astype("timedelta64[D]")
-    payments = pl.DataFrame(
-        {
-            "payment_id": [f"P{i:09d}" for i in range(owner.size)],
-            "loan_id": [f"L{i:08d}" for i in owner],
-            "paid_on": paid,
-            "__amount": rng.integers(10_000, 500_000, size=owner.size),
-        }
-    ).with_columns(
-        pl.col("paid_on").cast(pl.Date).cast(pl.String), _money(pl.col("__amount")).alias("amount")
-    ).drop("__amount")
+    paid = disbursed[owner] + (30 * (k + 1) + rng.integers(-5, 6, size=owner.size)).astype(
+        "timedelta64[D]"
+    )
+    payments = (
+        pl.DataFrame(
+            {
+                "payment_id": [f"P{i:09d}" for i in range(owner.size)],
+                "loan_id": [f"L{i:08d}" for i in owner],
+                "paid_on": paid,
+                "__amount": rng.integers(10_000, 500_000, size=owner.size),
+            }
+        )
+        .with_columns(
+            pl.col("paid_on").cast(pl.Date).cast(pl.String),
+            _money(pl.col("__amount")).alias("amount"),
+        )
+        .drop("__amount")
+    )
     # Custom schedules: equal principal parts (the last takes the remainder), monthly-ish dates.
     custom = np.flatnonzero(method == "custom")
     n_rows = term[custom]
     loan_of_row = np.repeat(custom, n_rows)
-    seq = np.concatenate([np.arange(1, n + 1) for n in n_rows]) if custom.size else np.array([], dtype=np.int64)
+    seq = (
+        np.concatenate([np.arange(1, n + 1) for n in n_rows])
+        if custom.size
+        else np.array([], dtype=np.int64)
+    )
     part = principal[loan_of_row] // term[loan_of_row]
     last = seq == term[loan_of_row]
     part = np.where(last, principal[loan_of_row] - part * (term[loan_of_row] - 1), part)
-    schedules = pl.DataFrame(
-        {
-            "loan_id": [f"L{i:08d}" for i in loan_of_row],
-            "seq": seq.astype(str),
-            "due_on": disbursed[loan_of_row] + (30 * seq).astype("timedelta64[D]"),
-            "__principal": part,
-            "__interest": principal[loan_of_row] * rate[loan_of_row] // 120_000,
-        }
-    ).with_columns(
-        pl.col("due_on").cast(pl.Date).cast(pl.String),
-        _money(pl.col("__principal")).alias("principal"),
-        _money(pl.col("__interest")).alias("interest"),
-        pl.lit("0.00").alias("fee"),
-    ).drop("__principal", "__interest")
+    schedules = (
+        pl.DataFrame(
+            {
+                "loan_id": [f"L{i:08d}" for i in loan_of_row],
+                "seq": seq.astype(str),
+                "due_on": disbursed[loan_of_row] + (30 * seq).astype("timedelta64[D]"),
+                "__principal": part,
+                "__interest": principal[loan_of_row] * rate[loan_of_row] // 120_000,
+            }
+        )
+        .with_columns(
+            pl.col("due_on").cast(pl.Date).cast(pl.String),
+            _money(pl.col("__principal")).alias("principal"),
+            _money(pl.col("__interest")).alias("interest"),
+            pl.lit("0.00").alias("fee"),
+        )
+        .drop("__principal", "__interest")
+    )
     return {
         "borrowers": borrowers,
         "loans": loan_frame.drop("__principal"),

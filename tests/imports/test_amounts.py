@@ -22,7 +22,9 @@ def amount_texts(draw: st.DrawFn) -> tuple[str, str]:
     frac = draw(st.integers(min_value=0, max_value=10**decimals - 1)) if decimals else 0
     sign = draw(st.sampled_from(["", "-", "+"]))
     zeros = "0" * draw(st.integers(0, 2))  # trailing zeros beyond the exponent are harmless
-    text = f"{sign}{whole}" + (f".{frac:0{decimals}d}{zeros}" if decimals else (f".{zeros}" if zeros else ""))
+    text = f"{sign}{whole}" + (
+        f".{frac:0{decimals}d}{zeros}" if decimals else (f".{zeros}" if zeros else "")
+    )
     return text, currency
 
 
@@ -46,7 +48,12 @@ def test_too_many_decimals_is_refused(currency: str, whole: int, last: int) -> N
 
 def test_examples() -> None:
     assert amount_to_minor(["1234.56", "1.005", "1.50", ".5", "abc", None], "CNY") == [
-        123456, None, 150, 50, None, None,
+        123456,
+        None,
+        150,
+        50,
+        None,
+        None,
     ]
     assert amount_to_minor(["1.5", "12", "12.0"], "JPY") == [None, 12, 12]
     assert amount_to_minor(["1.005"], "KWD") == [1005]

@@ -34,19 +34,34 @@ def _load(name: str):  # the benchmark's generator, imported by path
 def test_good_book_imports(engine: Engine, catalog, book_dir, good_rows: Rows, fmt: str) -> None:
     seen: list[str] = []
     result = import_book(
-        engine, book_dir(good_rows, fmt), catalog, progress=lambda stage, done, total: seen.append(stage)
+        engine,
+        book_dir(good_rows, fmt),
+        catalog,
+        progress=lambda stage, done, total: seen.append(stage),
     )
     assert isinstance(result, ImportResult)
     # L1: 12, L2: 6, L3: 3 given rows, L4: 1 (bullet)
-    assert (result.borrowers, result.loans, result.payments, result.instalments, result.skipped) == (
-        2, 4, 4, 22, 0,
+    assert (
+        result.borrowers,
+        result.loans,
+        result.payments,
+        result.instalments,
+        result.skipped,
+    ) == (
+        2,
+        4,
+        4,
+        22,
+        0,
     )
     assert result.batch_id >= 1 and result.seconds >= 0
     assert {"read", "validate", "done"} <= set(seen)
     with engine.connect() as conn:
         loans = {row.loan_id: row for row in conn.execute(select(tables.Loan.__table__))}
         payments = {row.payment_id: row for row in conn.execute(select(tables.Payment.__table__))}
-        borrowers = {row.borrower_id: row for row in conn.execute(select(tables.Borrower.__table__))}
+        borrowers = {
+            row.borrower_id: row for row in conn.execute(select(tables.Borrower.__table__))
+        }
         instalments = conn.execute(
             select(tables.Instalment.__table__).order_by(
                 tables.Instalment.loan_id, tables.Instalment.seq
@@ -58,9 +73,18 @@ def test_good_book_imports(engine: Engine, catalog, book_dir, good_rows: Rows, f
     # defaults and exact amounts
     b1, b2 = borrowers["B1"], borrowers["B2"]
     assert (b1.timezone, b1.language, b1.country, b1.region, b1.email) == (
-        "Asia/Shanghai", "zh", "CN", None, None,
+        "Asia/Shanghai",
+        "zh",
+        "CN",
+        None,
+        None,
     )
-    assert (b2.timezone, b2.language, b2.country, b2.region) == ("America/New_York", "en", "US", "US-MA")
+    assert (b2.timezone, b2.language, b2.country, b2.region) == (
+        "America/New_York",
+        "en",
+        "US",
+        "US-MA",
+    )
     assert loans["L1"].principal == 1_200_000 and loans["L1"].currency == "CNY"
     assert loans["L2"].principal == 5_000_050 and loans["L2"].currency == "USD"
     assert loans["L3"].principal == 120_000 and loans["L3"].currency == "JPY"
@@ -83,8 +107,14 @@ def test_good_book_imports(engine: Engine, catalog, book_dir, good_rows: Rows, f
         loan = loans[loan_id]
         product = catalog.get(loan.product)
         terms = LoanTerms(
-            loan.principal, Decimal(loan.annual_rate), loan.term_months, loan.repayment_method,
-            loan.disbursed_on, loan.currency, loan.first_due_on, loan.interest_basis,
+            loan.principal,
+            Decimal(loan.annual_rate),
+            loan.term_months,
+            loan.repayment_method,
+            loan.disbursed_on,
+            loan.currency,
+            loan.first_due_on,
+            loan.interest_basis,
         )
         expected = [
             (i.seq, i.due_on, i.principal, i.interest, i.fee)
@@ -106,13 +136,21 @@ def test_good_book_imports(engine: Engine, catalog, book_dir, good_rows: Rows, f
     if isinstance(payload, str):
         payload = json.loads(payload)
     assert payload == {
-        "principal": "50000.50", "currency": "USD", "product": "sme", "disbursed_on": "2024-03-31",
+        "principal": "50000.50",
+        "currency": "USD",
+        "product": "sme",
+        "disbursed_on": "2024-03-31",
     }
     assert disbursed["L2"].borrower_id == "B2"
     assert disbursed["L2"].occurred_at.tzinfo is not None
-    received = next(e for e in events if e.type == "payment.received" and e.payload["payment_id"] == "P4")
+    received = next(
+        e for e in events if e.type == "payment.received" and e.payload["payment_id"] == "P4"
+    )
     assert received.payload == {
-        "payment_id": "P4", "amount": "41800", "currency": "JPY", "paid_on": "2024-03-01",
+        "payment_id": "P4",
+        "amount": "41800",
+        "currency": "JPY",
+        "paid_on": "2024-03-01",
     }
     assert received.loan_id == "L3" and received.borrower_id == "B1"
     book = events[-1].payload
@@ -122,15 +160,24 @@ def test_good_book_imports(engine: Engine, catalog, book_dir, good_rows: Rows, f
     assert products == set(catalog.products)  # the products table mirrors the whole catalog
 
 
-def test_later_import_refers_to_database(engine: Engine, catalog, book_dir, good_rows: Rows) -> None:
+def test_later_import_refers_to_database(
+    engine: Engine, catalog, book_dir, good_rows: Rows
+) -> None:
     """A second book may use borrowers and loans already in the database."""
     import_book(engine, book_dir(good_rows), catalog)
     second: Rows = {
         "borrowers": [{"borrower_id": "B3", "kind": "individual", "name": "李四"}],
         "loans": [
-            {"loan_id": "L9", "borrower_id": "B2", "product": "consumer", "principal": "300",
-             "annual_rate": "0.1", "term_months": "3", "repayment_method": "equal_principal",
-             "disbursed_on": "2024-06-01"}
+            {
+                "loan_id": "L9",
+                "borrower_id": "B2",
+                "product": "consumer",
+                "principal": "300",
+                "annual_rate": "0.1",
+                "term_months": "3",
+                "repayment_method": "equal_principal",
+                "disbursed_on": "2024-06-01",
+            }
         ],
         "payments": [
             {"payment_id": "P9", "loan_id": "L1", "paid_on": "2024-04-15", "amount": "10"},
@@ -140,7 +187,10 @@ def test_later_import_refers_to_database(engine: Engine, catalog, book_dir, good
     result = import_book(engine, book_dir(second, name="second"), catalog)
     assert (result.borrowers, result.loans, result.payments, result.instalments) == (1, 1, 2, 3)
     with engine.connect() as conn:
-        assert conn.scalar(select(tables.Payment.amount).where(tables.Payment.payment_id == "P10")) == 10_050
+        assert (
+            conn.scalar(select(tables.Payment.amount).where(tables.Payment.payment_id == "P10"))
+            == 10_050
+        )
         assert len(conn.execute(select(tables.ImportBatch.__table__)).all()) == 2
 
 
@@ -154,8 +204,8 @@ def test_synthetic_book_imports(engine: Engine, catalog, tmp_path: Path, fmt: st
     assert result.loans == 200 and result.payments == sizes["payments"]
     with engine.connect() as conn:
         custom = conn.execute(
-            select(tables.Instalment.__table__).join(
-                tables.Loan.__table__, tables.Loan.loan_id == tables.Instalment.loan_id
-            ).where(tables.Loan.repayment_method == "custom")
+            select(tables.Instalment.__table__)
+            .join(tables.Loan.__table__, tables.Loan.loan_id == tables.Instalment.loan_id)
+            .where(tables.Loan.repayment_method == "custom")
         ).all()
     assert len(custom) == sizes["schedules"] > 0
