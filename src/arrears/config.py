@@ -21,6 +21,8 @@ class Settings:
     # The lender's business date: "today" for every command that does not name a date. Unset, it
     # is the machine's calendar date; set, a back office can work on (or replay) a chosen day.
     business_date: date | None = None
+    # Where the close of business keeps its columnar state (Parquet), next to the database.
+    data_dir: Path = Path("arrears-data")
 
     @classmethod
     def from_env(
@@ -39,7 +41,10 @@ class Settings:
                 f"business date {day_text!r} is not a date (YYYY-MM-DD expected)"
             ) from None
         return cls(
-            database_url=url, products_file=Path(products) if products else None, business_date=day
+            database_url=url,
+            products_file=Path(products) if products else None,
+            business_date=day,
+            data_dir=Path(os.environ.get("ARREARS_DATA_DIR") or "arrears-data"),
         )
 
     def today(self) -> date:

@@ -295,6 +295,7 @@ def save_snapshot(session: Session, status: LoanStatus, rules_version: str) -> t
         session.add(row)
     for name in _SNAPSHOT_FIELDS:
         setattr(row, name, getattr(status, name))
+    row.penalty_accrued = status.penalty_accrued_today
     row.rules_version = rules_version
     session.flush()
     return row

@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -181,9 +182,11 @@ class OverrideRow(Base):
 
 
 class StatusSnapshot(Base):
-    """A loan's status as of one business date (written by payments now, by the COB later)."""
+    """A loan's status as of one business date (written by the COB for every loan, and at once
+    for one loan when a payment is posted or reversed). `penalty_accrued` is that day's accrual."""
 
     __tablename__ = "status_snapshots"
+    __table_args__ = (Index("ix_status_snapshots_as_of", "as_of"),)
 
     loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), primary_key=True)
     as_of: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -200,6 +203,7 @@ class StatusSnapshot(Base):
     next_due_on: Mapped[date | None] = mapped_column(Date)
     next_due_amount: Mapped[int | None] = mapped_column(BigInteger)
     rules_version: Mapped[str] = mapped_column(String(32))
+    penalty_accrued: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Event(Base):
@@ -231,3 +235,49 @@ class ImportBatch(Base):
     instalments: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class StatusTransition(Base):
+    """A change of bucket or classification between a loan's previous snapshot and this one: the
+    base of roll rates and cure rates. Balances are the outstanding principal before and after."""
+
+    __tablename__ = "status_transitions"
+    __table_args__ = (Index("ix_status_transitions_as_of", "as_of"),)
+
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    previous_as_of: Mapped[date | None] = mapped_column(Date)
+    from_bucket: Mapped[str | None] = mapped_column(String(16))
+    to_bucket: Mapped[str] = mapped_column(String(16))
+    from_classification: Mapped[str | None] = mapped_column(String(32))
+    to_classification: Mapped[str] = mapped_column(String(32))
+    from_days_past_due: Mapped[int | None] = mapped_column(Integer)
+    to_days_past_due: Mapped[int] = mapped_column(Integer)
+    balance_before: Mapped[int | None] = mapped_column(BigInteger)
+    balance_after: Mapped[int] = mapped_column(BigInteger)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class CobRun(Base):
+    """One close-of-business run for one date: when, how many loans, which rules and engine.
+
+    `status` is `running` until the run's results are committed (`complete`) or it failed; a run
+    killed half-way stays `running` and the next run for the date replaces it.
+    """
+
+    __tablename__ = "cob_runs"
+    __table_args__ = (Index("ix_cob_runs_as_of", "as_of"),)
+
+    run_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    mode: Mapped[str] = mapped_column(String(16))  # daily | rebuild
+    engine: Mapped[str] = mapped_column(String(16))  # polars | spark
+    status: Mapped[str] = mapped_column(String(16))  # running | complete | failed
+    rules_version: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    loans: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    snapshots: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    transitions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    seconds: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,11 @@
+"""The `arrears` command line: thin translation from words on a terminal to service calls.
+
+Every read command has `--json`. Errors a user can cause (an unknown loan, a bad amount, a bad
+file) print one line and exit with status 2; anything else is a bug and is allowed to be loud.
+Each subject registers its commands on the shared app in its own module.
+"""
+
+from arrears.cli import book  # noqa: F401  (registers the book commands)
+from arrears.cli.common import app
+
+__all__ = ["app"]
