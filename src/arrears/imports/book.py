@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from arrears.catalog import Catalog
+from arrears.cob.schedules import build_schedules
 from arrears.imports.issues import ROW, Issues
 from arrears.imports.read import read_book
 from arrears.imports.validate import ValidBook, validate_book
@@ -26,8 +26,7 @@ from arrears.imports.write import (
     load_state,
     start_batch,
 )
-from arrears.loans.schedule import ScheduleError, build_schedule
-from arrears.loans.terms import LoanTerms
+from arrears.loans.schedule import ScheduleError
 from arrears.store.repository import sync_products
 
 Progress = Callable[[str, int, int], None]
@@ -68,78 +67,64 @@ def build_instalments(
     progress: Progress | None = None,
 ) -> pl.DataFrame:
     """Every loan's instalments: the checked rows of `schedules` where given, otherwise the
-    product's rule, `build_schedule(terms, product.interest_basis, product.rounding)`."""
-    loan_ids: list[str] = []
-    seqs: list[int] = []
-    dues: list[Any] = []
-    principals: list[int] = []
-    interests: list[int] = []
-    fees: list[int] = []
-    rates: dict[str, Decimal] = {}
-    products = {
-        code: catalog.get(code) for code in valid.loans.get_column("product").unique().to_list()
-    }
-    rows = valid.loans.select(
-        "loan_id",
-        "product",
-        "currency",
-        "principal",
-        "annual_rate",
-        "term_months",
-        "repayment_method",
-        "disbursed_on",
-        "first_due_on",
-        "interest_basis",
+    product's rule, `build_schedule(terms, product.interest_basis, product.rounding)` — computed
+    for the whole book at once on columns by `cob.schedules.build_schedules` (equal row for row)."""
+    loans = valid.loans
+    given_ids = list(valid.schedules)
+    generated = loans.filter(~pl.col("loan_id").is_in(given_ids)) if given_ids else loans
+    # What build_schedule would refuse, per loan, in its order of checks (validation already
+    # keeps such rows out; this keeps the report identical if one ever gets through).
+    refusals = generated.select(
         ROW,
-    )
-    total = rows.height
-    for i, (
-        loan_id,
-        code,
-        currency,
-        principal,
-        rate,
-        term,
-        method,
-        disbursed,
-        first_due,
-        basis,
-        row,
-    ) in enumerate(rows.iter_rows()):
-        given = valid.schedules.get(loan_id)
-        if given is None:
-            product = products[code]
-            annual = rates.get(rate)
-            if annual is None:
-                annual = rates[rate] = Decimal(rate)
-            terms = LoanTerms(
-                principal, annual, term, method, disbursed, currency, first_due, basis
+        "repayment_method",
+        pl.when(pl.col("principal") <= 0)
+        .then(pl.format("principal must be positive, got {}", pl.col("principal")))
+        .when(pl.col("term_months") <= 0)
+        .then(pl.format("term must be at least one month, got {}", pl.col("term_months")))
+        .when(pl.col("annual_rate").str.starts_with("-"))
+        .then(pl.format("annual rate must be ≥ 0, got {}", pl.col("annual_rate")))
+        .when(pl.col("repayment_method") == "custom")
+        .then(pl.lit("a custom schedule is given as rows, not generated"))
+        .when(
+            pl.col("first_due_on").is_not_null()
+            & (pl.col("first_due_on") <= pl.col("disbursed_on"))
+        )
+        .then(
+            pl.format(
+                "first due date {} is not after disbursement {}",
+                pl.col("first_due_on"),
+                pl.col("disbursed_on"),
             )
-            try:
-                given = build_schedule(terms, product.interest_basis, product.rounding)
-            except ScheduleError as exc:
-                issues.add(loans_label, row, "repayment_method", method, f"no schedule: {exc}")
-                continue
-        for inst in given:
-            loan_ids.append(loan_id)
-            seqs.append(inst.seq)
-            dues.append(inst.due_on)
-            principals.append(inst.principal)
-            interests.append(inst.interest)
-            fees.append(inst.fee)
-        if progress is not None and (i + 1) % 10_000 == 0:
-            progress("schedules", i + 1, total)
-    return pl.DataFrame(
-        {
-            "loan_id": loan_ids,
-            "seq": seqs,
-            "due_on": dues,
-            "principal": principals,
-            "interest": interests,
-            "fee": fees,
-        },
-        schema=INSTALMENT_SCHEMA,
-    )
+        )
+        .alias("reason"),
+    ).filter(pl.col("reason").is_not_null())
+    for row, method, reason in refusals.iter_rows():
+        issues.add(loans_label, row, "repayment_method", method, f"no schedule: {reason}")
+    if refusals.height:
+        generated = generated.filter(~pl.col(ROW).is_in(refusals.get_column(ROW).implode()))
+    if progress is not None:
+        progress("schedules", 0, loans.height)
+    try:
+        built = build_schedules(generated, catalog)
+    except ScheduleError as exc:  # pragma: no cover - the checks above mirror build_schedule's
+        issues.add(loans_label, None, "repayment_method", None, f"no schedule: {exc}")
+        return pl.DataFrame(schema=INSTALMENT_SCHEMA)
+    parts = [built]
+    if given_ids:
+        parts.append(
+            pl.DataFrame(
+                [
+                    (loan_id, inst.seq, inst.due_on, inst.principal, inst.interest, inst.fee)
+                    for loan_id, rows in valid.schedules.items()
+                    for inst in rows
+                ],
+                schema=INSTALMENT_SCHEMA,
+                orient="row",
+            )
+        )
+    if progress is not None:
+        progress("schedules", loans.height, loans.height)
+    return pl.concat(parts).cast(INSTALMENT_SCHEMA)  # type: ignore[arg-type]
 
 
 def _events(valid: ValidBook, occurred_at: str) -> pl.DataFrame:
