@@ -27,6 +27,8 @@ from arrears.store.repository import LoanRecord, add_loan
 PG_HOST, PG_PORT, PG_ADMIN_DB = "127.0.0.1", 5432, "test"
 PG_USERS = ("postgres", "root")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# xdist workers share their controller's pid as parent; a plain run uses its own pid.
+RUN_ID = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
 
 # ---------------------------------------------------------------------------- databases
 
@@ -95,7 +97,8 @@ def db_url(
         yield url
         return
     admin: Engine = request.getfixturevalue("pg_admin")
-    name = f"arrears_test_{WORKER}"
+    # The run's id keeps two suites on one machine (two checkouts, CI beside a developer) apart.
+    name = f"arrears_test_{RUN_ID}_{WORKER}"
     url = _recreate_pg_database(admin, name)
     upgrade(url)
     yield url

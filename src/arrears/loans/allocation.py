@@ -30,6 +30,9 @@ from arrears.loans.money import minor_units, round_minor
 from arrears.loans.product import Product
 from arrears.loans.terms import Installment, Loan, Pause, Payment
 
+# `settled_on` of an instalment that never owed more than the tolerance: before any business date.
+ALWAYS_SETTLED = date(1900, 1, 1)
+
 
 @dataclass(frozen=True, slots=True)
 class AllocationLine:
@@ -128,7 +131,7 @@ def replay(loan: Loan, product: Product, as_of: date) -> Repayment:
     states = [InstalmentState(i, i.principal, i.interest, i.fee) for i in loan.schedule]
     for state in states:
         if state.unpaid <= tolerance:
-            state.settled_on = date.min
+            state.settled_on = ALWAYS_SETTLED
     result = Repayment(as_of=as_of, instalments=states, penalty_rate=rate)
     payments = sorted(
         (p for p in loan.payments if not p.reversed and p.paid_on <= as_of),

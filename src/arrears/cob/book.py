@@ -1,0 +1,180 @@
+"""Assemble the close of business's input frames (`engine.Book`) from domain values or from the
+database, with each loan's rule parameters joined on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+from sqlalchemy.engine import Engine
+
+from arrears.catalog import Catalog
+from arrears.cob.engine import DAY, Book
+from arrears.cob.params import loan_rates, product_frame
+from arrears.loans.terms import Loan
+
+LOAN_SCHEMA = {
+    "loan_id": pl.String,
+    "product": pl.String,
+    "currency": pl.String,
+    "principal": pl.Int64,
+    "annual_rate": pl.String,
+    "penalty_rate": pl.String,
+    "disbursed_on": pl.Date,
+    "restructured_on": pl.Date,
+    "written_off_on": pl.Date,
+}
+INSTALMENT_SCHEMA = {
+    "loan_id": pl.String,
+    "seq": pl.Int64,
+    "due_on": pl.Date,
+    "principal": pl.Int64,
+    "interest": pl.Int64,
+    "fee": pl.Int64,
+}
+PAYMENT_SCHEMA = {"loan_id": pl.String, "paid_on": pl.Date, "amount": pl.Int64}
+PAUSE_SCHEMA = {"loan_id": pl.String, "start_on": pl.Date, "end_on": pl.Date}
+OVERRIDE_SCHEMA = {
+    "loan_id": pl.String,
+    "classification": pl.String,
+    "effective_on": pl.Date,
+    "expires_on": pl.Date,
+}
+
+
+def merge_pauses(pauses: pl.DataFrame) -> pl.DataFrame:
+    """Overlapping or touching pauses of a loan become one span (as `allocation.merge_pauses`)."""
+    if pauses.is_empty():
+        return pauses
+    return (
+        pauses.sort("loan_id", "start_on")
+        .with_columns(
+            reach=pl.col("end_on").cum_max().shift(1).over("loan_id"),
+        )
+        .with_columns(new=pl.col("reach").is_null() | (pl.col("start_on") > pl.col("reach") + DAY))
+        .with_columns(group=pl.col("new").cast(pl.Int32).cum_sum().over("loan_id"))
+        .group_by("loan_id", "group")
+        .agg(start_on=pl.col("start_on").min(), end_on=pl.col("end_on").max())
+        .select("loan_id", "start_on", "end_on")
+        .sort("loan_id", "start_on")
+    )
+
+
+def assemble(
+    loans: pl.DataFrame,
+    instalments: pl.DataFrame,
+    payments: pl.DataFrame,
+    pauses: pl.DataFrame,
+    overrides: pl.DataFrame,
+    catalog: Catalog,
+) -> Book:
+    """A `Book` from plain frames (schemas above): joins each loan's rule parameters."""
+    params = loan_rates(loans, catalog).join(product_frame(catalog), on="product", how="left")
+    return Book(
+        loans=params,
+        instalments=instalments.cast(INSTALMENT_SCHEMA),  # type: ignore[arg-type]
+        payments=payments.cast(PAYMENT_SCHEMA),  # type: ignore[arg-type]
+        pauses=merge_pauses(pauses.cast(PAUSE_SCHEMA)),  # type: ignore[arg-type]
+        overrides=overrides.cast(OVERRIDE_SCHEMA),  # type: ignore[arg-type]
+    )
+
+
+def book_from_loans(loans: Sequence[tuple[Loan, str]], catalog: Catalog) -> Book:
+    """A `Book` from domain loans and their product codes (tests and single-loan checks)."""
+    loan_rows, inst_rows, pay_rows, pause_rows, override_rows = [], [], [], [], []
+    for loan, product in loans:
+        t = loan.terms
+        loan_rows.append(
+            {
+                "loan_id": loan.loan_id,
+                "product": product,
+                "currency": t.currency,
+                "principal": t.principal,
+                "annual_rate": str(t.annual_rate),
+                "penalty_rate": None if t.penalty_rate is None else str(t.penalty_rate),
+                "disbursed_on": t.disbursed_on,
+                "restructured_on": loan.restructured_on,
+                "written_off_on": loan.written_off_on,
+            }
+        )
+        inst_rows += [
+            {
+                "loan_id": loan.loan_id,
+                "seq": i.seq,
+                "due_on": i.due_on,
+                "principal": i.principal,
+                "interest": i.interest,
+                "fee": i.fee,
+            }
+            for i in loan.schedule
+        ]
+        pay_rows += [
+            {"loan_id": loan.loan_id, "paid_on": p.paid_on, "amount": p.amount}
+            for p in loan.payments
+            if not p.reversed
+        ]
+        pause_rows += [
+            {"loan_id": loan.loan_id, "start_on": p.start, "end_on": p.end} for p in loan.pauses
+        ]
+        override_rows += [
+            {
+                "loan_id": loan.loan_id,
+                "classification": o.classification,
+                "effective_on": o.effective_on,
+                "expires_on": o.expires_on,
+            }
+            for o in loan.overrides
+        ]
+    return assemble(
+        pl.DataFrame(loan_rows, schema=LOAN_SCHEMA),
+        pl.DataFrame(inst_rows, schema=INSTALMENT_SCHEMA),
+        pl.DataFrame(pay_rows, schema=PAYMENT_SCHEMA),
+        pl.DataFrame(pause_rows, schema=PAUSE_SCHEMA),
+        pl.DataFrame(override_rows, schema=OVERRIDE_SCHEMA),
+        catalog,
+    )
+
+
+def load_book(engine: Engine, catalog: Catalog) -> Book:
+    """The whole book from the database, in bulk (one query per table)."""
+    queries = {
+        "loans": "SELECT loan_id, product, currency, principal, annual_rate, penalty_rate, "
+        "disbursed_on, restructured_on, written_off_on FROM loans",
+        "instalments": "SELECT loan_id, seq, due_on, principal, interest, fee FROM instalments",
+        "payments": "SELECT loan_id, paid_on, amount FROM payments WHERE reversed_at IS NULL",
+        "pauses": "SELECT loan_id, start_on, end_on FROM pauses",
+        "overrides": "SELECT loan_id, classification, effective_on, expires_on FROM overrides",
+    }
+    schemas = {
+        "loans": LOAN_SCHEMA,
+        "instalments": INSTALMENT_SCHEMA,
+        "payments": PAYMENT_SCHEMA,
+        "pauses": PAUSE_SCHEMA,
+        "overrides": OVERRIDE_SCHEMA,
+    }
+    frames = {}
+    with engine.connect() as connection:
+        for name, query in queries.items():
+            frame = pl.read_database(query, connection, infer_schema_length=None)
+            frames[name] = _coerce(frame, schemas[name])
+    return assemble(
+        frames["loans"],
+        frames["instalments"],
+        frames["payments"],
+        frames["pauses"],
+        frames["overrides"],
+        catalog,
+    )
+
+
+def _coerce(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Database drivers differ (SQLite returns dates as text): cast to the engine's schema."""
+    if frame.is_empty():
+        return pl.DataFrame(schema=schema)
+    columns = []
+    for name, dtype in schema.items():
+        column = pl.col(name)
+        if dtype == pl.Date and frame.schema[name] == pl.String:
+            column = column.str.to_date("%Y-%m-%d")
+        columns.append(column.cast(dtype).alias(name))
+    return frame.select(columns)
