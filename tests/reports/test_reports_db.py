@@ -153,3 +153,18 @@ def test_portfolio_on_each_database(engine):
     assert report.fpd["eligible_loans"] > 0
     with pytest.raises(NoCloseOfBusiness):
         build_portfolio(engine, catalog, date(2026, 11, 29))
+
+
+def test_exclude_restructured_flag_is_reported(book_url):
+    result = run(book_url, "portfolio", "--as-of", AS_OF, "--exclude-restructured", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["include_restructured"] is False
+
+
+def test_echarts_and_template_ship_inside_the_package():
+    from importlib import resources
+
+    root = resources.files("arrears.reports")
+    assert root.joinpath("static/echarts.min.js").is_file()
+    assert root.joinpath("static/ECHARTS_LICENSE").is_file()
+    assert root.joinpath("templates/report.html.j2").is_file()
