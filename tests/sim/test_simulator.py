@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,7 @@ def test_higher_true_pd_defaults_more(large: SimBook) -> None:
         .get_column("defaulted")
         .to_list()
     )
-    assert all(a < b for a, b in zip(rates, rates[1:], strict=False)), rates
+    assert all(a < b for a, b in pairwise(rates)), rates
 
 
 def test_stress_raises_defaults_after_its_month(catalog: Catalog, large: SimBook) -> None:

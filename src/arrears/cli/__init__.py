@@ -7,6 +7,7 @@ Each subject registers its commands on the shared app in its own module.
 
 from arrears.cli import book  # noqa: F401  (registers the book commands)
 from arrears.cli import reports as reports  # registers the report commands
+from arrears.cli import simulate as simulate  # registers `arrears simulate`
 from arrears.cli.common import app
 
 __all__ = ["app"]
