@@ -20,13 +20,13 @@ from arrears.imports.issues import ROW, Issues
 from arrears.imports.read import read_book
 from arrears.imports.validate import ValidBook, validate_book
 from arrears.imports.write import (
-    Writer,
     decimal_text,
     finish_batch,
     load_state,
     start_batch,
 )
 from arrears.loans.schedule import ScheduleError
+from arrears.store.bulk import Writer
 from arrears.store.repository import sync_products
 
 Progress = Callable[[str, int, int], None]
