@@ -28,6 +28,10 @@ class Behaviour:
     loans: pl.DataFrame  # loan_idx, defaulted, default_due (days or null), behaviour
 
 
+def _any_per_loan(owner: np.ndarray, mask: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(owner[mask], minlength=n) > 0
+
+
 def festival(days: np.ndarray) -> np.ndarray:
     """Due around the Spring Festival: 20 January to the end of February."""
     month = month_index(days) % 12 + 1
@@ -70,7 +74,9 @@ def simulate_payments(
     trigger = rng.random(rows) < np.minimum(hazard, 0.95)
     big = np.iinfo(np.int64).max
     default_seq = np.full(n, big, dtype=np.int64)
-    np.minimum.at(default_seq, owner[trigger], seq[trigger])
+    hit = np.flatnonzero(trigger)  # rows are sorted by loan then seq: the first hit per loan
+    first_hit = hit[np.r_[True, owner[hit][1:] != owner[hit][:-1]]] if hit.size else hit
+    default_seq[owner[first_hit]] = seq[first_hit]
 
     # Prepayment: some loans pay everything left on one due date (no interest rebate).
     share = pl.Series(product).replace_strict(PREPAY_SHARE, return_dtype=pl.Float64).to_numpy()
@@ -159,10 +165,8 @@ def simulate_payments(
     default_due = np.where(default_seq < big, due[np.minimum(default_row, rows - 1)], -1)
     defaulted = (default_seq < big) & (default_seq == stop) & (default_due < end_days)
     observed = due <= end_days
-    irregular = np.zeros(n, dtype=bool)
-    np.logical_or.at(irregular, owner, observed & ((outcome == LATE) | (outcome == PARTIAL)))
-    prepaid = np.zeros(n, dtype=bool)
-    np.logical_or.at(prepaid, owner, (outcome == PREPAY) & (first_day <= end_days))
+    irregular = _any_per_loan(owner, observed & ((outcome == LATE) | (outcome == PARTIAL)), n)
+    prepaid = _any_per_loan(owner, (outcome == PREPAY) & (first_day <= end_days), n)
     label = np.where(
         defaulted,
         "defaulted",
