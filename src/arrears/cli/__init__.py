@@ -5,7 +5,8 @@ file) print one line and exit with status 2; anything else is a bug and is allow
 Each subject registers its commands on the shared app in its own module.
 """
 
-from arrears.cli import book  # noqa: F401  (registers the book commands)
+from arrears.cli import book as book  # registers the book commands
+from arrears.cli import cob as cob  # registers `arrears cob` and `arrears snapshot`
 from arrears.cli import reports as reports  # registers the report commands
 from arrears.cli import simulate as simulate  # registers `arrears simulate`
 from arrears.cli.common import app

@@ -15,6 +15,7 @@ from arrears.loans.terms import Loan
 
 LOAN_SCHEMA = {
     "loan_id": pl.String,
+    "borrower_id": pl.String,
     "product": pl.String,
     "currency": pl.String,
     "principal": pl.Int64,
@@ -87,6 +88,7 @@ def book_from_loans(loans: Sequence[tuple[Loan, str]], catalog: Catalog) -> Book
         loan_rows.append(
             {
                 "loan_id": loan.loan_id,
+                "borrower_id": None,
                 "product": product,
                 "currency": t.currency,
                 "principal": t.principal,
@@ -138,7 +140,7 @@ def book_from_loans(loans: Sequence[tuple[Loan, str]], catalog: Catalog) -> Book
 def load_book(engine: Engine, catalog: Catalog) -> Book:
     """The whole book from the database, in bulk (one query per table)."""
     queries = {
-        "loans": "SELECT loan_id, product, currency, principal, annual_rate, penalty_rate, "
+        "loans": "SELECT loan_id, borrower_id, product, currency, principal, annual_rate, penalty_rate, "
         "disbursed_on, restructured_on, written_off_on FROM loans",
         "instalments": "SELECT loan_id, seq, due_on, principal, interest, fee FROM instalments",
         "payments": "SELECT loan_id, paid_on, amount FROM payments WHERE reversed_at IS NULL",
