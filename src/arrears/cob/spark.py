@@ -229,20 +229,19 @@ def advance_partitioned(
     if spark is None:
         spark = local_session(master, partitions)
 
-    names = ["part", *IN_COLUMNS]
-    rows: dict[str, list[Any]] = {n: [] for n in names}
+    # One Arrow record batch per partition: Spark makes one DataFrame partition (one task) of
+    # each batch it is given, so no shuffle is needed to put each partition on its own task.
+    batches = []
     for p, (b, s) in cuts.items():
-        rows["part"].append(p)
+        row: dict[str, Any] = {"part": pa.array([p], pa.int32())}
         for t in BOOK_TABLES:
-            rows[f"book_{t}"].append(pack(getattr(b, t)))
+            row[f"book_{t}"] = pa.array([pack(getattr(b, t))], pa.binary())
         for t in STATE_TABLES:
-            rows[f"state_{t}"].append(pack(getattr(s, t)))
-    table = pa.table(
-        {n: pa.array(v, pa.int32() if n == "part" else pa.binary()) for n, v in rows.items()}
-    )
-    frame = spark.createDataFrame(table)
-    # One partition per Spark task: range partitioning over the distinct part numbers.
-    frame = frame.repartitionByRange(len(cuts), "part")
+            row[f"state_{t}"] = pa.array([pack(getattr(s, t))], pa.binary())
+        batches.append(pa.RecordBatch.from_pydict(row))
+    frame = spark.createDataFrame(pa.Table.from_batches(batches))
+    if frame.rdd.getNumPartitions() != len(cuts):  # another Spark may slice differently
+        frame = frame.repartitionByRange(len(cuts), "part")
     result = frame.mapInArrow(_close_partitions(as_of, catalog_json(catalog)), OUT_SCHEMA)
     answer = result.toArrow()
 
