@@ -54,7 +54,7 @@ def random_loan(rng: random.Random, loan_id: str) -> tuple[Loan, str]:
         Payment(
             f"{loan_id}-p{k}",
             disbursed + timedelta(days=rng.randrange(0, horizon)),
-            rng.choice([rows[0].total, max(1, total // 7), rng.randrange(1, total + 1)]),
+            rng.choice([max(1, rows[0].total), max(1, total // 7), rng.randrange(1, total + 1)]),
         )
         for k in range(rng.randrange(0, 9))
     )
