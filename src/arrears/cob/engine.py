@@ -70,6 +70,7 @@ def initial_state(book: Book) -> State:
             .otherwise(pl.lit(None, pl.Date)),
         )
         .select("loan_id", "seq", "due_on", "principal", "interest", "fee", "penalty", "settled_on")
+        .sort("loan_id", "seq")  # the engine relies on each loan's rows being in seq order
     )
     loans = book.loans.select(
         "loan_id",
@@ -103,33 +104,121 @@ def _close_paid(state: State) -> State:
 
 
 def advance(book: Book, state: State, as_of: date) -> State:
-    """Move every disbursed loan whose state is before `as_of` to the end of `as_of`."""
+    """Move every disbursed loan whose state is before `as_of` to the end of `as_of`.
+
+    Inside, a loan's open instalments are split into *current* ones (due on or before the date
+    reached so far) and *future* ones. Only current instalments accrue penalty and take payments,
+    so each step works on a few rows per loan; a future instalment joins the current ones at the
+    step whose date is its due date (every due date is an event).
+    """
     movers = (
         state.loans.join(book.loans.select("loan_id", "disbursed_on"), on="loan_id")
         .filter((pl.col("state_date") < as_of) & (pl.col("disbursed_on") <= as_of))
-        .select("loan_id", "state_date")
+        .select("loan_id")
     )
     if movers.is_empty():
         return state
-    events = _event_dates(book, state, movers, as_of)
-    steps = events.get_column("rank").max()
-    for rank in range(int(steps) + 1):  # type: ignore[arg-type]
-        targets = events.filter(pl.col("rank") == rank).select("loan_id", "target")
-        state = _step(book, state, targets, as_of)
-    return state
+    moving = pl.col("loan_id").is_in(movers.get_column("loan_id").implode())
+    params = book.loans.select("loan_id", *STEP_PARAMS)
+    loans = state.loans.filter(moving).join(params, on="loan_id")
+    open_ = state.open.filter(moving)
+    events = _event_dates(book, loans, open_, as_of)
+    loans = loans.join(events.group_by("loan_id").agg(last_rank=pl.col("rank").max()), on="loan_id")
+    open_ = open_.join(loans.select("loan_id", "state_date"), on="loan_id").join(
+        events.select("loan_id", due_on="target", due_rank="rank"),
+        on=["loan_id", "due_on"],
+        how="left",
+    )
+    current = (
+        open_.filter(pl.col("due_on") <= pl.col("state_date"))
+        .drop("state_date", "due_rank")
+        .sort("loan_id", "seq")
+    )
+    future = open_.filter(pl.col("due_on") > pl.col("state_date")).drop("state_date")
+    done_open, done_loans, closed = [state.open.filter(~moving)], [], [state.closed]
+    rank = 0
+    while not loans.is_empty():
+        arriving = pl.col("due_rank") == rank
+        current = pl.concat([current, future.filter(arriving).drop("due_rank")]).sort(
+            "loan_id", "seq"
+        )
+        future = future.filter(~arriving.fill_null(False))
+        targets = events.filter(pl.col("rank") == rank).select("loan_id", "target", "paid")
+        loans = loans.join(targets, on="loan_id")
+        current, loans, surplus = _step(book.pauses, current, loans, as_of)
+        owed = pl.sum_horizontal(*OWED)
+        if not surplus.is_empty():
+            future, ahead, rest = _pay_ahead(future, surplus, loans)
+            closed.append(ahead.filter(owed == 0).select("loan_id", "seq", "due_on", "settled_on"))
+            future = pl.concat([future, ahead.filter(owed != 0)])
+            loans = loans.join(rest, on="loan_id", how="left")
+            loans = loans.with_columns(credit=pl.coalesce("rest", "credit")).drop("rest")
+        closed.append(current.filter(owed == 0).select("loan_id", "seq", "due_on", "settled_on"))
+        current = current.filter(owed != 0)
+        ending = loans.filter(pl.col("last_rank") == rank)
+        if not ending.is_empty():
+            finished = pl.col("loan_id").is_in(ending.get_column("loan_id").implode())
+            done_open += [current.filter(finished), future.filter(finished).drop("due_rank")]
+            done_loans.append(ending)
+            current, future = current.filter(~finished), future.filter(~finished)
+            loans = loans.filter(pl.col("last_rank") != rank)
+        rank += 1
+    columns = state.open.columns
+    moved = pl.concat(done_loans).select(state.loans.columns)
+    return State(
+        open=pl.concat([frame.select(columns) for frame in done_open]),
+        closed=pl.concat(closed),
+        loans=pl.concat([state.loans.filter(~moving), moved]),
+    )
 
 
-def _event_dates(book: Book, state: State, movers: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Per moving loan, its distinct event dates in (state_date, as_of], ranked."""
+# Per-loan parameters a step needs, carried with the moving loans.
+STEP_PARAMS = (
+    "penalty_num",
+    "rounding",
+    "penalty_on_interest",
+    "written_off_on",
+    "tolerance",
+    "vertical",
+    "overpay_future",
+    "rank_penalty",
+    "rank_fee",
+    "rank_interest",
+    "rank_principal",
+)
+
+
+def _event_dates(book: Book, loans: pl.DataFrame, open_: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Per moving loan, its distinct event dates in (state_date, as_of], ranked, with the money
+    received on each."""
     window = (pl.col("day") > pl.col("state_date")) & (pl.col("day") <= as_of)
-    paid = book.payments.select("loan_id", day="paid_on").join(movers, on="loan_id").filter(window)
-    due = state.open.select("loan_id", day="due_on").join(movers, on="loan_id").filter(window)
-    end = movers.with_columns(day=pl.lit(as_of))
+    dates = loans.select("loan_id", "state_date")
+    # A cheap cut on dates first: a daily close looks at one day of a long history.
+    earliest = dates.get_column("state_date").min()
+    paid = (
+        book.payments.filter(pl.col("paid_on") > earliest, pl.col("paid_on") <= as_of)
+        .select("loan_id", day="paid_on", amount="amount")
+        .join(dates, on="loan_id")
+        .filter(window)
+        .group_by("loan_id", "day")
+        .agg(paid=pl.col("amount").sum())
+    )
+    due = (
+        open_.filter(pl.col("due_on") > earliest, pl.col("due_on") <= as_of)
+        .select("loan_id", day="due_on")
+        .join(dates, on="loan_id")
+        .filter(window)
+    )
+    end = dates.select("loan_id", day=pl.lit(as_of))
     return (
-        pl.concat([paid, due, end.select(paid.columns)])
+        pl.concat([paid.select("loan_id", "day"), due.select("loan_id", "day"), end])
         .unique(["loan_id", "day"])
-        .with_columns(rank=pl.col("day").rank("dense").over("loan_id").cast(pl.Int32) - 1)
-        .select("loan_id", target="day", rank="rank")
+        .join(paid, on=["loan_id", "day"], how="left")
+        .with_columns(
+            pl.col("paid").fill_null(0),
+            rank=pl.col("day").rank("dense").over("loan_id").cast(pl.Int32) - 1,
+        )
+        .select("loan_id", target="day", rank="rank", paid="paid")
     )
 
 
@@ -156,7 +245,7 @@ def _with_paused(
         .agg(pl.col("days").sum().alias(name))
     )
     return (
-        keyed.join(spans, on="_row", how="left")
+        keyed.join(spans, on="_row", how="left", maintain_order="left")
         .with_columns(pl.col(name).fill_null(0).cast(pl.Int64))
         .drop("_row")
     )
@@ -183,22 +272,26 @@ def daily_penalty(base: pl.Expr, rate_num: pl.Expr, rounding: pl.Expr) -> pl.Exp
     )
 
 
-def _step(book: Book, state: State, targets: pl.DataFrame, as_of: date) -> State:
-    """Move the `targets` loans (loan_id, target) from their state date to their target date:
-    accrue penalty over the gap, then apply the day's payments and any credit held."""
-    params = book.loans.select(
-        "loan_id", "penalty_num", "rounding", "penalty_on_interest", "written_off_on", "tolerance"
-    )
-    moving = targets.join(state.loans.select("loan_id", "state_date"), on="loan_id").join(
-        params, on="loan_id"
+def _step(
+    pauses: pl.DataFrame, current: pl.DataFrame, loans: pl.DataFrame, as_of: date
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Move `loans` (each with its `target` date and the money `paid` that day) from their state
+    date to the target: accrue penalty on their current instalments over the gap, then apply the
+    day's money and any credit held to what is due. Returns the current rows, the loans (moved)
+    and the money left over per loan that its product applies to future instalments."""
+    columns = current.columns
+    rows = current.join(
+        loans.select("loan_id", "target", "state_date", *STEP_PARAMS),
+        on="loan_id",
+        how="left",
+        maintain_order="left",
     )
     # 1. Penalty accrual over (state_date, target] for instalments already past due.
-    rows = state.open.join(moving, on="loan_id", how="inner")
     stop = pl.min_horizontal(pl.col("target"), pl.col("written_off_on").fill_null(pl.col("target")))
     rows = rows.with_columns(
         start=pl.max_horizontal(pl.col("due_on"), pl.col("state_date")), stop=stop
     )
-    rows = _with_paused(rows, book.pauses, "start", "stop", "paused")
+    rows = _with_paused(rows, pauses, "start", "stop", "paused")
     base = pl.col("principal") + pl.when(pl.col("penalty_on_interest")).then(
         pl.col("interest")
     ).otherwise(0)
@@ -208,12 +301,12 @@ def _step(book: Book, state: State, targets: pl.DataFrame, as_of: date) -> State
         .then((pl.col("stop") - pl.col("start")).dt.total_days() - pl.col("paused"))
         .otherwise(0)
     )
-    rows = rows.with_columns(daily=daily, accrue=daily * days)
+    rows = rows.with_columns(daily=daily, accrue=(daily * days).fill_null(0))
     # The business date's own accrual (the snapshot's "penalty accrued for the day").
     last_day = rows.filter((pl.col("target") == as_of) & (pl.col("due_on") < pl.col("target")))
     last_day = _with_paused(
         last_day.with_columns(day_before=pl.col("target") - DAY),
-        book.pauses,
+        pauses,
         "day_before",
         "target",
         "paused_today",
@@ -224,109 +317,145 @@ def _step(book: Book, state: State, targets: pl.DataFrame, as_of: date) -> State
             & (pl.col("written_off_on").is_null() | (pl.col("target") <= pl.col("written_off_on")))
         )
         .group_by("loan_id")
-        .agg(penalty_today=pl.col("daily").sum())
+        .agg(today=pl.col("daily").sum())
     )
     rows = rows.with_columns(penalty=pl.col("penalty") + pl.col("accrue"))
 
-    # 2. The day's payments plus credit held, spread in the product's order.
-    paid_today = (
-        book.payments.join(targets, on="loan_id")
-        .filter(pl.col("paid_on") == pl.col("target"))
-        .group_by("loan_id")
-        .agg(paid=pl.col("amount").sum())
-    )
-    money = (
-        targets.join(state.loans.select("loan_id", "credit"), on="loan_id")
-        .join(paid_today, on="loan_id", how="left")
-        .select("loan_id", amount=pl.col("credit") + pl.col("paid").fill_null(0))
-    )
-    payers = money.filter(pl.col("amount") > 0)
-    allocated, leftover = _allocate(book, rows, payers)
-    rows = rows.join(allocated, on=["loan_id", "seq"], how="left").with_columns(
-        *[(pl.col(c) - pl.col(f"paid_{c}").fill_null(0)).alias(c) for c in OWED]
-    )
+    # 2. The day's money plus credit held, spread over what is due in the product's order.
+    loans = loans.with_columns(amount=pl.col("credit") + pl.col("paid"))
+    payers = loans.filter(pl.col("amount") > 0).select("loan_id", "amount")
+    rows, left = _allocate(rows, payers, vertical_allowed=True)
     unpaid = pl.col("principal") + pl.col("interest") + pl.col("fee")
     rows = rows.with_columns(
         settled_on=pl.when(pl.col("settled_on").is_null() & (unpaid <= pl.col("tolerance")))
         .then(pl.col("target"))
         .otherwise(pl.col("settled_on"))
-    )
-    moved = rows.select(state.open.columns)
-    untouched = state.open.join(targets.select("loan_id"), on="loan_id", how="anti")
-    open_ = pl.concat([untouched, moved])
-
+    ).select(columns)
     loans = (
-        state.loans.join(targets, on="loan_id", how="left")
-        .join(money.select("loan_id", "amount"), on="loan_id", how="left")
-        .join(leftover, on="loan_id", how="left")
+        loans.join(left, on="loan_id", how="left")
         .join(today, on="loan_id", how="left")
         .with_columns(
-            credit=pl.when(pl.col("target").is_null())
-            .then(pl.col("credit"))
-            .otherwise(pl.col("left").fill_null(pl.col("amount").fill_null(0))),
+            credit=pl.col("left").fill_null(pl.col("amount")),
             penalty_today=pl.when(pl.col("target") == as_of)
-            .then(pl.col("penalty_today_right").fill_null(0))
+            .then(pl.col("today").fill_null(0))
             .otherwise(pl.col("penalty_today")),
-            state_date=pl.col("target").fill_null(pl.col("state_date")),
+            state_date=pl.col("target"),
         )
-        .select(state.loans.columns)
     )
-    return _close_paid(State(open=open_, closed=state.closed, loans=loans))
+    surplus = loans.filter((pl.col("credit") > 0) & pl.col("overpay_future")).select(
+        "loan_id", "target", "tolerance", left="credit"
+    )
+    return rows, loans.drop("target", "paid", "amount", "left", "today"), surplus
+
+
+def _pay_ahead(
+    future: pl.DataFrame, surplus: pl.DataFrame, loans: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Apply surplus money to future instalments in order (products whose overpayment goes to
+    the future). Returns the untouched future rows, the paid-into rows, and the money still left
+    per loan (`rest`)."""
+    ahead = pl.col("loan_id").is_in(surplus.get_column("loan_id").implode())
+    mine = future.filter(ahead).sort("loan_id", "seq")
+    if mine.is_empty():
+        return future, mine, surplus.select("loan_id", rest="left")
+    columns = future.columns
+    rows = mine.join(
+        loans.select("loan_id", *STEP_PARAMS), on="loan_id", how="left", maintain_order="left"
+    ).join(surplus.select("loan_id", "target"), on="loan_id", how="left", maintain_order="left")
+    rows, left = _allocate(rows, surplus.select("loan_id", amount="left"), vertical_allowed=False)
+    unpaid = pl.col("principal") + pl.col("interest") + pl.col("fee")
+    rows = rows.with_columns(
+        settled_on=pl.when(pl.col("settled_on").is_null() & (unpaid <= pl.col("tolerance")))
+        .then(pl.col("target"))
+        .otherwise(pl.col("settled_on"))
+    ).select(columns)
+    rest = surplus.join(left, on="loan_id", how="left", suffix="_after").select(
+        "loan_id", rest=pl.coalesce("left_after", "left")
+    )
+    return future.filter(~ahead), rows, rest
+
+
+def _slots(frame_owed: dict[str, pl.Expr]) -> list[pl.Expr]:
+    """The owed components of a row in the product's order: slot k is the component of rank k."""
+    slots = []
+    for k in range(len(OWED)):
+        expr = pl.lit(0, pl.Int64)
+        for c in OWED:
+            expr = pl.when(pl.col(f"rank_{c}") == k).then(frame_owed[c]).otherwise(expr)
+        slots.append(expr)
+    return slots
+
+
+def _running(expr: pl.Expr) -> pl.Expr:
+    """Cumulative sum within each loan. Rows are grouped by loan and in `seq` order, so a global
+    running sum minus its value where the loan starts does it without hashing the loan ids."""
+    total = expr.cum_sum()
+    return total - pl.when(pl.col("_first")).then(total - expr).otherwise(None).forward_fill()
+
+
+def _loan_total(expr: pl.Expr) -> pl.Expr:
+    """Sum within each loan, on every row of the loan (same grouping as `_running`)."""
+    return pl.when(pl.col("_last")).then(_running(expr)).otherwise(None).backward_fill()
 
 
 def _allocate(
-    book: Book, rows: pl.DataFrame, payers: pl.DataFrame
+    rows: pl.DataFrame, payers: pl.DataFrame, *, vertical_allowed: bool
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Spread each payer's amount over its instalments: what is due first (oldest first, in the
-    product's component order, horizontally or vertically), then — for products that say so —
-    future instalments in order. Returns paid amounts per (loan, seq) and the amount left."""
+    """Spread each payer's amount over `rows` (a loan's rows together, in `seq` order): oldest
+    first in the product's component order, instalment by instalment (horizontal) or — where
+    allowed and the product says so — one component across all rows first (vertical). Returns
+    the rows with amounts paid off, and what each payer has left.
+
+    A greedy fill in a fixed order is a running total: an item gets what is left of the amount
+    after everything before it, capped at what it owes. Rows of a loan are in `seq` order, so the
+    running totals are cumulative sums within each loan — no sort, no reshaping.
+    """
+    columns = rows.columns
     if payers.is_empty():
-        empty = pl.DataFrame(
-            schema={"loan_id": pl.String, "seq": pl.Int64, **{f"paid_{c}": pl.Int64 for c in OWED}}
-        )
-        return empty, pl.DataFrame(schema={"loan_id": pl.String, "left": pl.Int64})
-    ranks = book.loans.select("loan_id", "vertical", "overpay_future", *[f"rank_{c}" for c in OWED])
-    items = (
-        rows.join(payers, on="loan_id")
-        .join(ranks, on="loan_id")
-        .with_columns(due=pl.col("due_on") <= pl.col("target"))
-        .filter(pl.col("due") | pl.col("overpay_future"))
-        .unpivot(
-            index=["loan_id", "seq", "due", "vertical", "amount", *[f"rank_{c}" for c in OWED]],
-            on=list(OWED),
-            variable_name="component",
-            value_name="owed",
-        )
-        .filter(pl.col("owed") > 0)
-        .with_columns(
-            rank=pl.coalesce(
-                *[pl.when(pl.col("component") == c).then(pl.col(f"rank_{c}")) for c in OWED]
+        return rows, payers.select("loan_id", left="amount")
+    loan = pl.col("loan_id")
+    rows = rows.join(payers, on="loan_id", how="left", maintain_order="left").with_columns(
+        pl.col("amount").fill_null(0),
+        _first=(loan != loan.shift(1)).fill_null(True),
+        _last=(loan != loan.shift(-1)).fill_null(True),
+    )
+    n = len(OWED)
+    rows = rows.with_columns(
+        *[e.alias(f"s{k}") for k, e in enumerate(_slots({c: pl.col(c) for c in OWED}))]
+    )
+    slot = [pl.col(f"s{k}") for k in range(n)]
+    # Horizontal: instalment by instalment, each in slot order.
+    total = pl.sum_horizontal(slot)
+    rows = rows.with_columns(_reach=(pl.col("amount") - (_running(total) - total)).clip(0))
+    reach = pl.col("_reach")
+    horizontal = [
+        pl.min_horizontal(slot[k], (reach - pl.sum_horizontal(slot[:k]) if k else reach).clip(0))
+        for k in range(n)
+    ]
+    # Vertical: one slot across all due instalments (oldest first), then the next slot.
+    rows = rows.with_columns(*[_loan_total(slot[k]).alias(f"t{k}") for k in range(n - 1)])
+    vertical = []
+    for k in range(n):
+        earlier = pl.sum_horizontal([pl.col(f"t{j}") for j in range(k)]) if k else 0
+        before = earlier + _running(slot[k]) - slot[k]
+        vertical.append(pl.min_horizontal(slot[k], (pl.col("amount") - before).clip(0)))
+    rows = rows.with_columns(
+        *[
+            (pl.when(pl.col("vertical")).then(v).otherwise(h) if vertical_allowed else h).alias(
+                f"p{k}"
             )
-        )
-        .with_columns(
-            key=pl.when(~pl.col("due"))
-            .then(10**9 + pl.col("seq") * 10 + pl.col("rank"))
-            .when(pl.col("vertical"))
-            .then(pl.col("rank") * 10**6 + pl.col("seq"))
-            .otherwise(pl.col("seq") * 10 + pl.col("rank"))
-        )
-        .sort("loan_id", "key")
-        .with_columns(before=pl.col("owed").cum_sum().over("loan_id") - pl.col("owed"))
-        .with_columns(
-            paid=pl.min_horizontal(
-                pl.col("owed"), pl.max_horizontal(pl.col("amount") - pl.col("before"), 0)
-            )
-        )
+            for k, (h, v) in enumerate(zip(horizontal, vertical, strict=True))
+        ]
     )
-    spent = items.group_by("loan_id").agg(spent=pl.col("paid").sum())
-    leftover = payers.join(spent, on="loan_id", how="left").select(
-        "loan_id", left=pl.col("amount") - pl.col("spent").fill_null(0)
+    spent = _loan_total(pl.sum_horizontal([pl.col(f"p{k}") for k in range(n)]))
+    rows = rows.with_columns(_left=pl.col("amount") - spent)
+    left = rows.filter(pl.col("_first")).select("loan_id", left="_left")
+    left = payers.join(left, on="loan_id", how="left").select(
+        "loan_id", left=pl.col("left").fill_null(pl.col("amount"))
     )
-    paid = items.filter(pl.col("paid") > 0).pivot(
-        on="component", index=["loan_id", "seq"], values="paid", aggregate_function="sum"
-    )
-    for c in OWED:
-        if c not in paid.columns:
-            paid = paid.with_columns(pl.lit(0, pl.Int64).alias(c))
-    paid = paid.select("loan_id", "seq", *[pl.col(c).fill_null(0).alias(f"paid_{c}") for c in OWED])
-    return paid, leftover
+    paid = {
+        c: pl.coalesce(*[pl.when(pl.col(f"rank_{c}") == k).then(pl.col(f"p{k}")) for k in range(n)])
+        for c in OWED
+    }
+    rows = rows.with_columns(*[(pl.col(c) - paid[c]).alias(c) for c in OWED])
+    return rows.select(columns), left
