@@ -240,7 +240,11 @@ def advance_partitioned(
             row[f"state_{t}"] = pa.array([pack(getattr(s, t))], pa.binary())
         batches.append(pa.RecordBatch.from_pydict(row))
     frame = spark.createDataFrame(pa.Table.from_batches(batches))
-    if frame.rdd.getNumPartitions() != len(cuts):  # another Spark may slice differently
+    try:
+        sliced_per_batch = frame.rdd.getNumPartitions() == len(cuts)
+    except Exception:  # Spark Connect has no RDDs
+        sliced_per_batch = False
+    if not sliced_per_batch:  # another Spark may slice differently: one range per part
         frame = frame.repartitionByRange(len(cuts), "part")
     result = frame.mapInArrow(_close_partitions(as_of, catalog_json(catalog)), OUT_SCHEMA)
     answer = result.toArrow()
