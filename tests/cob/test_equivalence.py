@@ -140,3 +140,62 @@ def test_month_jumps_then_days_agree(book, first, jump):
     day = base + timedelta(days=first + jump)
     state = advance(frames, state, day)
     assert engine_rows(status_frame(frames, state, day, CATALOG)) == reference(book, day)
+
+
+def test_a_whole_book_at_once_matches_each_loan_alone():
+    """Hundreds of loans side by side (the engine relies on each loan's rows staying together and
+    in order): every loan's status equals the single-loan rules, after a rebuild and after days
+    of daily closes."""
+    import random
+
+    rng = random.Random(20261129)
+    book = []
+    for k in range(300):
+        loan, product = _random_loan(rng, f"B{k:03d}")
+        book.append((loan, product))
+    frames = book_from_loans(book, CATALOG)
+    day = date(2025, 3, 1)
+    state = advance(frames, initial_state(frames), day)
+    assert engine_rows(status_frame(frames, state, day, CATALOG)) == reference(book, day)
+    for _ in range(20):
+        day += timedelta(days=3)
+        state = advance(frames, state, day)
+        assert engine_rows(status_frame(frames, state, day, CATALOG)) == reference(book, day), day
+
+
+def _random_loan(rng, loan_id):
+    disbursed = date(2024, 1, 1) + timedelta(days=rng.randint(0, 360))
+    terms = LoanTerms(
+        principal=rng.randint(1_000, 5_000_000),
+        annual_rate=Decimal(rng.choice(["0", "0.0599", "0.12", "0.18"])),
+        term_months=rng.randint(1, 18),
+        method=rng.choice(METHODS),
+        disbursed_on=disbursed,
+        penalty_rate=rng.choice([None, Decimal("0.1825"), Decimal("0.05")]),
+    )
+    product = rng.choice(PRODUCTS)
+    p = CATALOG.get(product)
+    rows = build_schedule(terms, p.interest_basis, p.rounding)
+    payments = []
+    for k, row in enumerate(rows):
+        roll = rng.random()
+        if roll < 0.6:
+            payments.append(Payment(f"{loan_id}-{k}", row.due_on, row.total))
+        elif roll < 0.8:
+            late = row.due_on + timedelta(days=rng.randint(1, 40))
+            payments.append(Payment(f"{loan_id}-{k}", late, row.total + rng.randint(0, 5000)))
+        elif roll < 0.9:
+            payments.append(Payment(f"{loan_id}-{k}", row.due_on, row.total // 2))
+    if rng.random() < 0.1:
+        payments.append(
+            Payment(f"{loan_id}-pre", disbursed + timedelta(days=10), terms.principal // 2)
+        )
+    pauses = ()
+    if rng.random() < 0.1:
+        start = rows[0].due_on + timedelta(days=rng.randint(0, 60))
+        pauses = (Pause(start, start + timedelta(days=rng.randint(0, 30)), "hardship"),)
+    restructured = disbursed + timedelta(days=rng.randint(0, 40)) if rng.random() < 0.1 else None
+    written_off = rows[-1].due_on + timedelta(days=30) if rng.random() < 0.05 else None
+    return Loan(
+        loan_id, terms, rows, tuple(payments), pauses, (), restructured, written_off
+    ), product

@@ -8,7 +8,8 @@ step (yesterday's state → today), a full rebuild starts from the schedule.
 
 State is kept per open instalment (anything still owed, penalty included) and per loan (the date
 the state holds for, credit held, the day's penalty). Instalments that are paid in full never
-change again and are set aside in `closed`, which keeps the working set small.
+change again and leave the working set; only restructured loans keep them (in `closed`), because
+only their observation period looks back at when each instalment was settled.
 
 Every rule that decides an amount is the one in `loans/`: the same allocation order, the same
 per-day rounding of penalty, the same tolerance and pauses. `tests/cob/test_equivalence.py`
@@ -49,7 +50,7 @@ class State:
     """The book's repayment state at the end of each loan's `state_date`."""
 
     open: pl.DataFrame  # loan_id, seq, due_on, principal, interest, fee, penalty, settled_on
-    closed: pl.DataFrame  # loan_id, seq, due_on, settled_on (paid in full)
+    closed: pl.DataFrame  # loan_id, seq, due_on, settled_on: paid in full (restructured loans)
     loans: pl.DataFrame  # loan_id, state_date, credit, penalty_today
 
 
@@ -78,7 +79,7 @@ def initial_state(book: Book) -> State:
         credit=pl.lit(0, pl.Int64),
         penalty_today=pl.lit(0, pl.Int64),
     )
-    return _close_paid(State(open=open_, closed=_empty_closed(), loans=loans))
+    return _close_paid(State(open=open_, closed=_empty_closed(), loans=loans), _history(book))
 
 
 def _empty_closed() -> pl.DataFrame:
@@ -87,16 +88,26 @@ def _empty_closed() -> pl.DataFrame:
     )
 
 
-def _close_paid(state: State) -> State:
+def _history(book: Book) -> pl.Expr:
+    """Rows whose settled instalments are kept: those of restructured loans."""
+    ids = book.loans.filter(pl.col("restructured_on").is_not_null()).get_column("loan_id")
+    return pl.col("loan_id").is_in(ids.implode())
+
+
+def _settled(rows: pl.DataFrame, keep: pl.Expr) -> pl.DataFrame:
+    """The paid-in-full rows of `rows` worth keeping (see `_history`)."""
+    return rows.filter((pl.sum_horizontal(*OWED) == 0) & keep).select(
+        "loan_id", "seq", "due_on", "settled_on"
+    )
+
+
+def _close_paid(state: State, keep: pl.Expr) -> State:
     """Move instalments with nothing owed out of the working set."""
     owed = pl.sum_horizontal(*OWED)
-    done = state.open.filter(owed == 0)
-    if done.is_empty():
-        return state
     return replace(
         state,
         open=state.open.filter(owed != 0),
-        closed=pl.concat([state.closed, done.select(state.closed.columns)]),
+        closed=pl.concat([state.closed, _settled(state.open, keep)]),
     )
 
 
@@ -136,6 +147,7 @@ def advance(book: Book, state: State, as_of: date) -> State:
     )
     future = open_.filter(pl.col("due_on") > pl.col("state_date")).drop("state_date")
     done_open, done_loans, closed = [state.open.filter(~moving)], [], [state.closed]
+    keep = _history(book)
     rank = 0
     while not loans.is_empty():
         arriving = pl.col("due_rank") == rank
@@ -149,11 +161,11 @@ def advance(book: Book, state: State, as_of: date) -> State:
         owed = pl.sum_horizontal(*OWED)
         if not surplus.is_empty():
             future, ahead, rest = _pay_ahead(future, surplus, loans)
-            closed.append(ahead.filter(owed == 0).select("loan_id", "seq", "due_on", "settled_on"))
+            closed.append(_settled(ahead, keep))
             future = pl.concat([future, ahead.filter(owed != 0)])
             loans = loans.join(rest, on="loan_id", how="left")
             loans = loans.with_columns(credit=pl.coalesce("rest", "credit")).drop("rest")
-        closed.append(current.filter(owed == 0).select("loan_id", "seq", "due_on", "settled_on"))
+        closed.append(_settled(current, keep))
         current = current.filter(owed != 0)
         ending = loans.filter(pl.col("last_rank") == rank)
         if not ending.is_empty():

@@ -32,7 +32,14 @@ from arrears.store.bulk import Writer
 from arrears.store.tables import CobRun, Event, StatusSnapshot, StatusTransition
 
 # Events after which a loan's stored state can no longer be trusted and is rebuilt.
-HISTORY_EVENTS = ("payment.received", "payment.reversed", "loan.paused", "loan.disbursed")
+HISTORY_EVENTS = (
+    "payment.received",
+    "payment.reversed",
+    "loan.paused",
+    "loan.disbursed",
+    "loan.restructured",
+    "loan.written_off",
+)
 SNAPSHOT_COLUMNS = (
     "loan_id",
     "as_of",
