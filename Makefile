@@ -20,8 +20,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
+# Benchmarks print one JSON line each; sizes are parameters (BENCH_LOANS).
+BENCH_LOANS ?= 100000
 bench: $(STAMP)
-	$(BIN)/python benchmarks/import_book.py --loans 100000 --json
+	$(BIN)/python benchmarks/import_book.py --loans $(BENCH_LOANS) --json
+	$(BIN)/python benchmarks/simulate.py --loans $(BENCH_LOANS) --months 24 --json
+	$(BIN)/python benchmarks/cob.py --loans $(BENCH_LOANS) --json
+	$(BIN)/python benchmarks/cob_spark.py --loans 10000 --json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,4 +37,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) arrears.db arrears-demo.db .pytest_cache
+	rm -rf $(VENV) arrears.db arrears-demo.db arrears-demo-data demo-book demo-report.html .pytest_cache

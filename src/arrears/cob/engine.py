@@ -118,9 +118,10 @@ def advance(book: Book, state: State, as_of: date) -> State:
     """Move every disbursed loan whose state is before `as_of` to the end of `as_of`.
 
     Inside, a loan's open instalments are split into *current* ones (due on or before the date
-    reached so far) and *future* ones. Only current instalments accrue penalty and take payments,
-    so each step works on a few rows per loan; a future instalment joins the current ones at the
-    step whose date is its due date (every due date is an event).
+    reached so far), *future* ones falling due by `as_of`, and *later* ones. Only current
+    instalments accrue penalty and take payments, so each step works on a few rows per loan; a
+    future instalment joins the current ones at the step whose date is its due date (every due
+    date is an event). Later instalments only take part when money is paid ahead.
     """
     movers = (
         state.loans.join(book.loans.select("loan_id", "disbursed_on"), on="loan_id")
@@ -129,24 +130,36 @@ def advance(book: Book, state: State, as_of: date) -> State:
     )
     if movers.is_empty():
         return state
-    moving = pl.col("loan_id").is_in(movers.get_column("loan_id").implode())
+    everyone = movers.height == state.loans.height  # a daily close moves the whole book
+    moving = (
+        pl.lit(True)
+        if everyone
+        else pl.col("loan_id").is_in(movers.get_column("loan_id").implode())
+    )
     params = book.loans.select("loan_id", *STEP_PARAMS)
     loans = state.loans.filter(moving).join(params, on="loan_id")
     open_ = state.open.filter(moving)
     events = _event_dates(book, loans, open_, as_of)
     loans = loans.join(events.group_by("loan_id").agg(last_rank=pl.col("rank").max()), on="loan_id")
-    open_ = open_.join(loans.select("loan_id", "state_date"), on="loan_id").join(
-        events.select("loan_id", due_on="target", due_rank="rank"),
-        on=["loan_id", "due_on"],
-        how="left",
+    later = open_.filter(pl.col("due_on") > as_of)
+    open_ = open_.filter(pl.col("due_on") <= as_of)
+    dates = loans.get_column("state_date")
+    if dates.n_unique() == 1:  # the usual case: the whole book closed the same day before
+        reached = pl.lit(dates[0])
+    else:
+        open_ = open_.join(loans.select("loan_id", "state_date"), on="loan_id")
+        reached = pl.col("state_date")
+    current = open_.filter(pl.col("due_on") <= reached).select(later.columns).sort("loan_id", "seq")
+    future = (
+        open_.filter(pl.col("due_on") > reached)
+        .select(later.columns)
+        .join(
+            events.select("loan_id", due_on="target", due_rank="rank"),
+            on=["loan_id", "due_on"],
+            how="left",
+        )
     )
-    current = (
-        open_.filter(pl.col("due_on") <= pl.col("state_date"))
-        .drop("state_date", "due_rank")
-        .sort("loan_id", "seq")
-    )
-    future = open_.filter(pl.col("due_on") > pl.col("state_date")).drop("state_date")
-    done_open, done_loans, closed = [state.open.filter(~moving)], [], [state.closed]
+    done_open, done_loans, closed = [state.open.filter(~moving), later], [], [state.closed]
     keep = _history(book)
     rank = 0
     while not loans.is_empty():
@@ -160,6 +173,13 @@ def advance(book: Book, state: State, as_of: date) -> State:
         current, loans, surplus = _step(book.pauses, current, loans, as_of)
         owed = pl.sum_horizontal(*OWED)
         if not surplus.is_empty():
+            # Money paid ahead may reach instalments due after `as_of`: bring those loans' later
+            # instalments in (they are never "arriving", having no event before `as_of`).
+            paying = pl.col("loan_id").is_in(surplus.get_column("loan_id").implode())
+            future = pl.concat(
+                [future, done_open[1].filter(paying).with_columns(due_rank=pl.lit(None, pl.Int32))]
+            )
+            done_open[1] = done_open[1].filter(~paying)
             future, ahead, rest = _pay_ahead(future, surplus, loans)
             closed.append(_settled(ahead, keep))
             future = pl.concat([future, ahead.filter(owed != 0)])
@@ -168,6 +188,10 @@ def advance(book: Book, state: State, as_of: date) -> State:
         closed.append(_settled(current, keep))
         current = current.filter(owed != 0)
         ending = loans.filter(pl.col("last_rank") == rank)
+        if ending.height == loans.height:  # the last step of every loan still moving
+            done_open += [current, future.drop("due_rank")]
+            done_loans.append(ending)
+            break
         if not ending.is_empty():
             finished = pl.col("loan_id").is_in(ending.get_column("loan_id").implode())
             done_open += [current.filter(finished), future.filter(finished).drop("due_rank")]
@@ -180,7 +204,7 @@ def advance(book: Book, state: State, as_of: date) -> State:
     return State(
         open=pl.concat([frame.select(columns) for frame in done_open]),
         closed=pl.concat(closed),
-        loans=pl.concat([state.loans.filter(~moving), moved]),
+        loans=moved if everyone else pl.concat([state.loans.filter(~moving), moved]),
     )
 
 
