@@ -214,3 +214,23 @@ def test_a_killed_run_leaves_the_previous_results_and_the_next_run_finishes(book
     result = close_business(book, CATALOG, DAY, data)
     assert result.mode == "daily"
     assert_matches_rules(book, DAY)
+
+
+def test_a_payment_snapshot_alone_is_not_a_closed_day(book, tmp_path):
+    """A payment writes its loan's snapshot at once; that day is still not a portfolio until the
+    COB has closed it."""
+    from typer.testing import CliRunner
+
+    from arrears.cli import app
+
+    post_payment(book, CATALOG, "L00008", 10_000, date(2026, 12, 3), today=date(2026, 12, 3))
+    url = book.url.render_as_string(hide_password=False)
+    for args in (
+        ["portfolio", "--as-of", "2026-12-03"],
+        ["snapshot", "--as-of", "2026-12-03", "--out", str(tmp_path / "s.csv")],
+    ):
+        result = CliRunner().invoke(app, ["--db", url, *args])
+        assert result.exit_code == 2 and "no close of business for 2026-12-03" in result.stderr
+    close_business(book, CATALOG, date(2026, 12, 3), tmp_path / "data")
+    result = CliRunner().invoke(app, ["--db", url, "portfolio", "--as-of", "2026-12-03", "--json"])
+    assert result.exit_code == 0, result.output

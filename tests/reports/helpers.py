@@ -4,7 +4,7 @@ by the single-loan rules (no COB needed)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -64,6 +64,19 @@ def write_snapshots(engine: Engine, dates: Iterable[date]) -> int:
                     continue
                 save_snapshot(session, loan_status(record.loan, product, day), RULES_VERSION)
                 written += 1
+        now = datetime.now(UTC)
+        for day in dates:  # as the COB does: a date is closed once its run is complete
+            session.add(
+                tables.CobRun(
+                    as_of=day,
+                    mode="rebuild",
+                    engine="rules",
+                    status="complete",
+                    rules_version=RULES_VERSION,
+                    started_at=now,
+                    finished_at=now,
+                )
+            )
         session.commit()
     return written
 

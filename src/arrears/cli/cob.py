@@ -114,7 +114,7 @@ def snapshot_cmd(
     """Export per-loan snapshot rows of a closed date for BI tools. 导出某日贷款快照。"""
     from sqlalchemy import select
 
-    from arrears.store.tables import StatusSnapshot
+    from arrears.store.tables import CobRun, StatusSnapshot
 
     day = parse_date(as_of, "--as-of")
     if out_file.suffix not in (".parquet", ".csv"):
@@ -123,6 +123,11 @@ def snapshot_cmd(
         db = ctx().engine()
         columns = [c for c in StatusSnapshot.__table__.columns if c.name != "rules_version"]
         with db.connect() as conn:
+            closed = conn.scalar(
+                select(CobRun.run_id).where(CobRun.as_of == day, CobRun.status == "complete")
+            )
+            if closed is None:
+                fail(f"no close of business for {day}; run `arrears cob --as-of {day}`")
             frame = pl.read_database(
                 select(*columns, StatusSnapshot.rules_version)
                 .where(StatusSnapshot.as_of == day)

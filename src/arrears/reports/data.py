@@ -53,10 +53,18 @@ def _read(conn: Connection, query, schema: dict[str, pl.DataType]) -> pl.DataFra
 
 
 def snapshot_dates(conn: Connection, until: date | None = None) -> list[date]:
-    """Every date with at least one snapshot (on or before `until`), ascending."""
-    query = select(t.StatusSnapshot.as_of).distinct().order_by(t.StatusSnapshot.as_of)
+    """Every date the close of business completed for (on or before `until`), ascending.
+
+    Only a complete COB run makes a date's snapshots a whole book: a payment posted on a day the
+    COB has not closed yet writes that one loan's snapshot, which is no portfolio."""
+    query = (
+        select(t.CobRun.as_of)
+        .where(t.CobRun.status == "complete")
+        .distinct()
+        .order_by(t.CobRun.as_of)
+    )
     if until is not None:
-        query = query.where(t.StatusSnapshot.as_of <= until)
+        query = query.where(t.CobRun.as_of <= until)
     return list(conn.execute(query).scalars())
 
 

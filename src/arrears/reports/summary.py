@@ -146,6 +146,8 @@ def build_portfolio(
     """The distributions, PAR30/90 and NPL of the book on `as_of`; `NoCloseOfBusiness` if the
     close of business has not run for that date."""
     with engine.connect() as conn:
+        if as_of not in data.snapshot_dates(conn, until=as_of):
+            raise NoCloseOfBusiness(as_of)
         book = load_book(conn, catalog, currency)
         snapshot = _of_book(data.snapshots(conn, [as_of]), book)
     if snapshot.height == 0:
