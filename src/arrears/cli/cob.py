@@ -111,10 +111,11 @@ def snapshot_cmd(
     as_of: Annotated[str, typer.Option(help="A date the COB has run. 已日终的日期。")],
     out_file: Annotated[Path, typer.Option("--out", help="FILE.parquet or FILE.csv. 输出文件。")],
 ) -> None:
-    """Export per-loan snapshot rows of a closed date for BI tools. 导出某日贷款快照。"""
+    """Export per-loan snapshot rows of a closed date for BI tools (amounts in minor units, with
+    the currency). 导出某日贷款快照（金额以最小货币单位计）。"""
     from sqlalchemy import select
 
-    from arrears.store.tables import CobRun, StatusSnapshot
+    from arrears.store.tables import CobRun, Loan, StatusSnapshot
 
     day = parse_date(as_of, "--as-of")
     if out_file.suffix not in (".parquet", ".csv"):
@@ -128,8 +129,10 @@ def snapshot_cmd(
             )
             if closed is None:
                 fail(f"no close of business for {day}; run `arrears cob --as-of {day}`")
+            # Amounts stay integer minor units (exact for BI sums); `currency` says which.
             frame = pl.read_database(
-                select(*columns, StatusSnapshot.rules_version)
+                select(*columns, Loan.currency, StatusSnapshot.rules_version)
+                .join(Loan, Loan.loan_id == StatusSnapshot.loan_id)
                 .where(StatusSnapshot.as_of == day)
                 .order_by(StatusSnapshot.loan_id),
                 conn,
