@@ -245,9 +245,7 @@ def main() -> None:
             "per_loan_ms": round(per_loan * 1000, 3),
             "speedup_vs_per_loan": round(per_loan / (seconds / loans)),
             "peak_rss_mb": daily_result["peak_rss_mb"],
-            "rebuild_peak_rss_mb": round(
-                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
-            ),
+            "rebuild_peak_rss_mb": peak_rss_mb(),
         }
         if args.postgres:
             result |= postgres_end_to_end(book_dir, args.postgres, catalog)
