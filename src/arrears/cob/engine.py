@@ -170,21 +170,8 @@ def advance(book: Book, state: State, as_of: date) -> State:
         future = future.filter(~arriving.fill_null(False))
         targets = events.filter(pl.col("rank") == rank).select("loan_id", "target", "paid")
         loans = loans.join(targets, on="loan_id")
-        current, loans, surplus = _step(book.pauses, current, loans, as_of)
+        current, loans = _step(book.pauses, current, loans, as_of)
         owed = pl.sum_horizontal(*OWED)
-        if not surplus.is_empty():
-            # Money paid ahead may reach instalments due after `as_of`: bring those loans' later
-            # instalments in (they are never "arriving", having no event before `as_of`).
-            paying = pl.col("loan_id").is_in(surplus.get_column("loan_id").implode())
-            future = pl.concat(
-                [future, done_open[1].filter(paying).with_columns(due_rank=pl.lit(None, pl.Int32))]
-            )
-            done_open[1] = done_open[1].filter(~paying)
-            future, ahead, rest = _pay_ahead(future, surplus, loans)
-            closed.append(_settled(ahead, keep))
-            future = pl.concat([future, ahead.filter(owed != 0)])
-            loans = loans.join(rest, on="loan_id", how="left")
-            loans = loans.with_columns(credit=pl.coalesce("rest", "credit")).drop("rest")
         closed.append(_settled(current, keep))
         current = current.filter(owed != 0)
         ending = loans.filter(pl.col("last_rank") == rank)
@@ -200,9 +187,25 @@ def advance(book: Book, state: State, as_of: date) -> State:
             loans = loans.filter(pl.col("last_rank") != rank)
         rank += 1
     columns = state.open.columns
-    moved = pl.concat(done_loans).select(state.loans.columns)
+    open_ = pl.concat([frame.select(columns) for frame in done_open])
+    moved = pl.concat(done_loans)
+    # Money left over by products that apply it to future instalments: during the walk it waits
+    # as credit and meets each instalment on its due date (nothing else can be owed meanwhile, so
+    # the amounts come out the same); at the end it is applied ahead, as the rule says.
+    ahead = moved.filter((pl.col("credit") > 0) & pl.col("overpay_future"))
+    if not ahead.is_empty():
+        open_, paid_ahead, rest = _pay_ahead(
+            open_, ahead.select("loan_id", "tolerance", target=pl.lit(as_of), left="credit"), moved
+        )
+        owed = pl.sum_horizontal(*OWED)
+        closed.append(_settled(paid_ahead, keep))
+        open_ = pl.concat([open_, paid_ahead.filter(owed != 0)])
+        moved = moved.join(rest, on="loan_id", how="left").with_columns(
+            credit=pl.coalesce("rest", "credit")
+        )
+    moved = moved.select(state.loans.columns)
     return State(
-        open=pl.concat([frame.select(columns) for frame in done_open]),
+        open=open_,
         closed=pl.concat(closed),
         loans=moved if everyone else pl.concat([state.loans.filter(~moving), moved]),
     )
@@ -310,11 +313,11 @@ def daily_penalty(base: pl.Expr, rate_num: pl.Expr, rounding: pl.Expr) -> pl.Exp
 
 def _step(
     pauses: pl.DataFrame, current: pl.DataFrame, loans: pl.DataFrame, as_of: date
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Move `loans` (each with its `target` date and the money `paid` that day) from their state
     date to the target: accrue penalty on their current instalments over the gap, then apply the
-    day's money and any credit held to what is due. Returns the current rows, the loans (moved)
-    and the money left over per loan that its product applies to future instalments."""
+    day's money and any credit held to what is due. Returns the current rows and the loans
+    (moved), with what is left over held as credit."""
     columns = current.columns
     rows = current.join(
         loans.select("loan_id", "target", "state_date", *STEP_PARAMS),
@@ -378,10 +381,7 @@ def _step(
             state_date=pl.col("target"),
         )
     )
-    surplus = loans.filter((pl.col("credit") > 0) & pl.col("overpay_future")).select(
-        "loan_id", "target", "tolerance", left="credit"
-    )
-    return rows, loans.drop("target", "paid", "amount", "left", "today"), surplus
+    return rows, loans.drop("target", "paid", "amount", "left", "today")
 
 
 def _pay_ahead(
