@@ -23,6 +23,7 @@ from arrears.loans.status import loan_status
 from arrears.servicing import post_payment
 from arrears.store import repository as repo
 from arrears.store.db import unit_of_work
+from arrears.store.repository import SNAPSHOT_FIELDS
 from arrears.store.tables import CobRun, Event, StatusSnapshot, StatusTransition
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "book"
@@ -62,20 +63,7 @@ def single_loan_truth(engine, day):
         }
 
 
-FIELDS = (
-    "status",
-    "days_past_due",
-    "bucket",
-    "classification",
-    "ifrs9_stage",
-    "outstanding_principal",
-    "overdue_principal",
-    "overdue_interest",
-    "overdue_fee",
-    "overdue_penalty",
-    "next_due_on",
-    "next_due_amount",
-)
+FIELDS = SNAPSHOT_FIELDS
 
 
 def assert_matches_rules(engine, day):

@@ -29,6 +29,7 @@ from arrears.cob.state_store import Manifest, StateStore
 from arrears.cob.status import status_frame
 from arrears.loans import RULES_VERSION
 from arrears.store.bulk import Writer
+from arrears.store.repository import SNAPSHOT_FIELDS
 from arrears.store.tables import CobRun, Event, StatusSnapshot, StatusTransition
 
 # Events after which a loan's stored state can no longer be trusted and is rebuilt.
@@ -40,22 +41,7 @@ HISTORY_EVENTS = (
     "loan.restructured",
     "loan.written_off",
 )
-SNAPSHOT_COLUMNS = (
-    "loan_id",
-    "as_of",
-    "status",
-    "days_past_due",
-    "bucket",
-    "classification",
-    "ifrs9_stage",
-    "outstanding_principal",
-    "overdue_principal",
-    "overdue_interest",
-    "overdue_fee",
-    "overdue_penalty",
-    "next_due_on",
-    "next_due_amount",
-)
+SNAPSHOT_COLUMNS = ("loan_id", "as_of", *SNAPSHOT_FIELDS)
 Progress = Callable[[str], None]
 
 

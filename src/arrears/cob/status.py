@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 
 import polars as pl
@@ -11,29 +12,10 @@ from arrears.catalog import Catalog
 from arrears.cob.engine import DAY, Book, State, _with_paused
 from arrears.cob.params import band_expr, bucket_tables, classification_tables
 from arrears.loans.bands import CLASSIFICATIONS
-from arrears.loans.status import STAGE_2_DPD, STAGE_3_DPD
+from arrears.loans.status import STAGE_2_DPD, STAGE_3_DPD, LoanStatus
 
-STATUS_COLUMNS = (
-    "loan_id",
-    "as_of",
-    "status",
-    "days_past_due",
-    "bucket",
-    "classification",
-    "ifrs9_stage",
-    "outstanding_principal",
-    "overdue_principal",
-    "overdue_interest",
-    "overdue_fee",
-    "overdue_penalty",
-    "next_due_on",
-    "next_due_amount",
-    "penalty_accrued_today",
-    "applied_penalty_rate",
-    "penalty_rate_capped",
-    "credit_balance",
-    "in_observation",
-)
+# The columns of the status frame: exactly the fields of the single-loan `LoanStatus`.
+STATUS_COLUMNS = tuple(field.name for field in fields(LoanStatus))
 
 
 def _observation(book: Book, state: State, as_of: date) -> pl.DataFrame:

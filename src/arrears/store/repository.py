@@ -270,7 +270,8 @@ def list_allocations(session: Session, loan_id: str) -> list[AllocationLine]:
     ]
 
 
-_SNAPSHOT_FIELDS = (
+# The status fields a snapshot row stores (besides loan, date, rules version, day's penalty).
+SNAPSHOT_FIELDS = (
     "status",
     "days_past_due",
     "bucket",
@@ -293,7 +294,7 @@ def save_snapshot(session: Session, status: LoanStatus, rules_version: str) -> t
     if row is None:
         row = t.StatusSnapshot(loan_id=status.loan_id, as_of=status.as_of)
         session.add(row)
-    for name in _SNAPSHOT_FIELDS:
+    for name in SNAPSHOT_FIELDS:
         setattr(row, name, getattr(status, name))
     row.penalty_accrued = status.penalty_accrued_today
     row.rules_version = rules_version
