@@ -26,7 +26,6 @@ import polars as pl
 from arrears.cob.params import RATE_SCALE
 from arrears.loans.allocation import ALWAYS_SETTLED
 
-FAR_PAST = ALWAYS_SETTLED
 DAY = timedelta(days=1)
 
 OWED = ("penalty", "fee", "interest", "principal")
@@ -67,7 +66,7 @@ def initial_state(book: Book) -> State:
             settled_on=pl.when(
                 pl.col("principal") + pl.col("interest") + pl.col("fee") <= pl.col("tolerance")
             )
-            .then(pl.lit(FAR_PAST))
+            .then(pl.lit(ALWAYS_SETTLED))
             .otherwise(pl.lit(None, pl.Date)),
         )
         .select("loan_id", "seq", "due_on", "principal", "interest", "fee", "penalty", "settled_on")
