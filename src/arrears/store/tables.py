@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -281,3 +282,84 @@ class CobRun(Base):
     transitions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     seconds: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# ------------------------------------------------------------------ accounts and access (0003)
+
+
+class User(Base):
+    """A person (or a borrower) who signs in. `role` is one of `arrears.auth.ROLES`; a
+    `borrower` user is linked to the borrower whose loans they may see."""
+
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    borrower_id: Mapped[str | None] = mapped_column(ForeignKey("borrowers.borrower_id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ApiToken(Base):
+    """A bearer token for the API. Only its SHA-256 is stored; `prefix` lets a person tell
+    their tokens apart without the secret."""
+
+    __tablename__ = "api_tokens"
+
+    token_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AccessLog(Base):
+    """One unmasked read of personal data: who, when, which fields of which borrower/loan."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    fields: Mapped[str] = mapped_column(String(200))  # comma-separated, e.g. national_id,phone
+    borrower_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    loan_id: Mapped[str | None] = mapped_column(String(64))
+    unmasked: Mapped[bool] = mapped_column(Boolean)
+    route: Mapped[str] = mapped_column(String(200))
+
+
+class IdempotencyKey(Base):
+    """The first answer to a request sent with an `Idempotency-Key`, replayed to its repeats."""
+
+    __tablename__ = "idempotency_keys"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)  # None while the first is running
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LoginAttempt(Base):
+    """A password sign-in attempt, kept to lock an account or an address after failures."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    succeeded: Mapped[bool] = mapped_column(Boolean)

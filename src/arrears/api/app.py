@@ -1,0 +1,87 @@
+"""The application factory: `create_app(settings)` builds the FastAPI app that `arrears serve`
+runs — the REST API under `/api/v1` (OpenAPI at `/openapi.json`, Swagger UI at `/docs`).
+
+The web pages mount themselves on the same app: `create_app(settings, extra_routers=[router])`,
+or `app.include_router(...)` / `app.mount("/static", ...)` on the returned app. `app.state`
+carries `settings`, `engine`, `catalog` and `sessions` (the `SessionSigner` for cookies).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi import APIRouter, Depends, FastAPI
+from sqlalchemy.engine import Engine
+
+from arrears.api import errors, policy
+from arrears.api.deps import authorise
+from arrears.api.policy import API_PREFIX
+from arrears.api.routes import access_log, borrowers, cob, loans, payments, portfolio, users
+from arrears.auth.sessions import SessionSigner, load_secret
+from arrears.catalog import Catalog, load_catalog
+from arrears.config import Settings
+
+ROUTERS = (
+    users.router,
+    borrowers.router,
+    loans.router,
+    payments.router,
+    portfolio.router,
+    cob.router,
+    access_log.router,
+)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    catalog: Catalog | None = None,
+    extra_routers: Iterable[APIRouter] = (),
+    secure_cookies: bool = False,
+) -> FastAPI:
+    """The Arrears web application. `engine` and `catalog` default to those the settings name;
+    `extra_routers` (the pages) are included after the API, outside its policy table."""
+    from arrears.store.db import make_engine
+
+    app = FastAPI(
+        title="Arrears API",
+        version="1",
+        summary="Post-loan risk management and collection 贷后管理与催收",
+        description=(
+            "Send `Authorization: Bearer <token>` (from `arrears token create NAME`). Money is "
+            "decimal text in the loan's currency; dates are ISO. Errors: 401 no or bad token, "
+            "403 role not allowed, 404 unknown id, 409 refused by a business rule, 422 bad input."
+        ),
+    )
+    app.state.settings = settings
+    app.state.engine = engine if engine is not None else make_engine(settings.database_url)
+    app.state.catalog = catalog if catalog is not None else load_catalog(settings.products_file)
+    app.state.sessions = SessionSigner(load_secret(settings.data_dir), secure=secure_cookies)
+    errors.install(app)
+    for router in ROUTERS:  # each router carries the full /api/v1/… prefix (see policy.py)
+        app.include_router(router, dependencies=[Depends(authorise)])
+    _check_policy(app)
+    for router in extra_routers:
+        app.include_router(router)
+    return app
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every API route of `app`."""
+    return sorted(
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if path.startswith(API_PREFIX)
+        for method in operations
+    )
+
+
+def _check_policy(app: FastAPI) -> None:
+    known = {policy.route_key(m, p) for m, p in api_routes(app)}
+    missing, stale = known - set(policy.POLICY), set(policy.POLICY) - known
+    if missing or stale:
+        raise RuntimeError(
+            f"api.policy.POLICY out of step with the routes: missing {sorted(missing)}, "
+            f"unknown {sorted(stale)}"
+        )

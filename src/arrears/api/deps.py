@@ -1,0 +1,202 @@
+"""Typed dependencies, so a route reads as a sentence: `def get_loan(loan_id, user:
+CurrentUserDep, engine: EngineDep, …)`.
+
+`current_user` accepts a bearer token (`Authorization: Bearer arr_…`) or the pages' session
+cookie (then an unsafe method must carry the CSRF token in `X-CSRF-Token` or the form);
+`authorise` applies `policy.POLICY` to the matched route. Ownership rules (borrowers see their
+own, collectors delinquent loans) are the `require_*` helpers below.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Query, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from arrears.api import policy
+from arrears.api.errors import NotFound
+from arrears.api.schemas import Day
+from arrears.auth.accounts import CurrentUser, active_user, user_for_token
+from arrears.auth.sessions import CSRF_HEADER, SessionSigner
+from arrears.catalog import Catalog
+from arrears.config import Settings
+from arrears.loans.status import loan_status
+from arrears.store import repository as repo
+from arrears.store.db import unit_of_work
+from arrears.store.tables import Borrower, Loan, StatusSnapshot
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API token from `arrears token create NAME`: `Authorization: Bearer arr_…`.",
+)
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+def get_catalog(request: Request) -> Catalog:
+    return request.app.state.catalog
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_sessions(request: Request) -> SessionSigner:
+    return request.app.state.sessions
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _unauthorised(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def current_user_or_none(request: Request) -> CurrentUser | None:
+    """The signed-in user from a bearer token or a session cookie, or None (no CSRF check)."""
+    header = request.headers.get("authorization", "")
+    engine = request.app.state.engine
+    if header:
+        scheme, _, token = header.partition(" ")
+        return user_for_token(engine, token.strip()) if scheme.lower() == "bearer" else None
+    session = request.app.state.sessions.read(request)
+    return active_user(engine, session.username) if session else None
+
+
+def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> CurrentUser:
+    """The caller, or 401. A cookie session must prove an unsafe request with its CSRF token."""
+    engine = request.app.state.engine
+    if credentials is not None:
+        user = user_for_token(engine, credentials.credentials)
+        if user is None:
+            raise _unauthorised("the token is unknown, revoked, or its user is inactive")
+        return user
+    if request.headers.get("authorization"):
+        raise _unauthorised("use `Authorization: Bearer <token>`")
+    signer: SessionSigner = request.app.state.sessions
+    session = signer.read(request)
+    if session is None:
+        raise _unauthorised("sign in, or send `Authorization: Bearer <token>`")
+    user = active_user(engine, session.username)
+    if user is None:
+        raise _unauthorised("the session's user is inactive or gone")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not signer.check_csrf(
+        session, request.headers.get(CSRF_HEADER)
+    ):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
+    return user
+
+
+CurrentUserDep = Annotated[CurrentUser, Depends(current_user)]
+
+
+def authorise(request: Request, user: CurrentUserDep) -> CurrentUser:
+    """403 unless the caller's role is allowed on the matched route by `policy.POLICY`."""
+    route = request.scope.get("route")
+    allowed = policy.allowed_roles(request.method, getattr(route, "path_format", request.url.path))
+    if allowed is None or user.role not in allowed:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"role {user.role!r} may not {request.method} this resource"
+        )
+    return user
+
+
+# ------------------------------------------------------------------ parameters
+
+
+def today(settings: SettingsDep) -> date:
+    return settings.today()
+
+
+TodayDep = Annotated[date, Depends(today)]
+
+IdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f/]+$")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Rows to skip.")]
+Limit = Annotated[int, Query(ge=1, le=500, description="Rows to return (at most 500).")]
+OptionalDay = Annotated[
+    Day | None,
+    Query(description="A business date, YYYY-MM-DD (1970-01-01 … 2199-12-31); default today."),
+]
+
+
+# ------------------------------------------------------------------ ownership
+
+
+def delinquent_loans_query(as_of: date):  # type: ignore[no-untyped-def]
+    """Loan ids delinquent by their newest snapshot on or before `as_of` (what collectors see
+    in lists; cases will narrow it to their own)."""
+    newest = (
+        select(StatusSnapshot.loan_id, func.max(StatusSnapshot.as_of).label("as_of"))
+        .where(StatusSnapshot.as_of <= as_of)
+        .group_by(StatusSnapshot.loan_id)
+        .subquery()
+    )
+    return (
+        select(StatusSnapshot.loan_id)
+        .join(
+            newest,
+            (StatusSnapshot.loan_id == newest.c.loan_id) & (StatusSnapshot.as_of == newest.c.as_of),
+        )
+        .where(StatusSnapshot.days_past_due > 0)
+    )
+
+
+def _loan_is_delinquent(engine: Engine, catalog: Catalog, loan_id: str, as_of: date) -> bool:
+    with unit_of_work(engine) as session:
+        record = repo.load_loan(session, loan_id)
+    return loan_status(record.loan, catalog.get(record.product), as_of).days_past_due > 0
+
+
+def require_loan_access(
+    engine: Engine, catalog: Catalog, user: CurrentUser, loan_id: str, on: date
+) -> str:
+    """The loan's borrower id if `user` may see loan `loan_id`: 404 when it does not exist (or
+    belongs to another borrower, for a borrower user), 403 for a collector on a loan that is
+    not delinquent on `on`."""
+    with unit_of_work(engine) as session:
+        row = session.get(Loan, loan_id)
+        if row is None:
+            raise repo.LoanNotFound(loan_id)
+        borrower_id = row.borrower_id
+    if user.role == policy.BORROWER and borrower_id != user.borrower_id:
+        raise repo.LoanNotFound(loan_id)
+    if user.role == policy.COLLECTOR and not _loan_is_delinquent(engine, catalog, loan_id, on):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"loan {loan_id} is not delinquent on {on}: not a collection loan",
+        )
+    return borrower_id
+
+
+def require_borrower_access(
+    engine: Engine, catalog: Catalog, user: CurrentUser, borrower_id: str, on: date
+) -> Borrower:
+    """The borrower row if `user` may see it (404 / 403 as for loans)."""
+    with unit_of_work(engine) as session:
+        row = session.get(Borrower, borrower_id)
+        loan_ids = list(
+            session.scalars(select(Loan.loan_id).where(Loan.borrower_id == borrower_id))
+        )
+    if row is None or (user.role == policy.BORROWER and borrower_id != user.borrower_id):
+        raise NotFound(f"borrower {borrower_id!r} not found")
+    if user.role == policy.COLLECTOR and not any(
+        _loan_is_delinquent(engine, catalog, loan_id, on) for loan_id in loan_ids
+    ):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"borrower {borrower_id} has no delinquent loan on {on}: not a collection borrower",
+        )
+    return row

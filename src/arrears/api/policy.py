@@ -1,0 +1,63 @@
+"""Who may call what: the one table of routes and the roles allowed on each.
+
+Every route under `/api/v1/` must have a row here (`create_app` refuses to start otherwise), and
+`authorise` (a dependency on every API router) answers 403 to any other role. Ownership is
+checked by the routes on top of this table: a `borrower` reaches only their own borrower and
+loans; a `collector` reaches delinquent loans (and their borrowers) only, with national id and
+phone masked.
+"""
+
+from __future__ import annotations
+
+ADMIN = "admin"
+RISK = "risk"
+COLLECTOR = "collector"
+LEGAL = "legal"
+AUDITOR = "auditor"
+BORROWER = "borrower"
+
+STAFF = frozenset({ADMIN, RISK, COLLECTOR, LEGAL, AUDITOR})
+EVERYONE = STAFF | {BORROWER}
+POST_PAYMENTS = frozenset({ADMIN, RISK, COLLECTOR})
+RUN_COB = frozenset({ADMIN, RISK})
+READ_PORTFOLIO = frozenset({ADMIN, RISK, AUDITOR})
+MANAGE_USERS = frozenset({ADMIN})
+READ_ACCESS_LOG = frozenset({ADMIN, AUDITOR})
+
+API_PREFIX = "/api/v1"
+P = API_PREFIX
+POLICY: dict[str, frozenset[str]] = {
+    f"GET {P}/me": EVERYONE,
+    f"GET {P}/borrowers": STAFF,
+    f"GET {P}/borrowers/{{borrower_id}}": EVERYONE,
+    f"GET {P}/borrowers/{{borrower_id}}/loans": EVERYONE,
+    f"GET {P}/loans": STAFF,
+    f"GET {P}/loans/{{loan_id}}": EVERYONE,
+    f"GET {P}/loans/{{loan_id}}/schedule": EVERYONE,
+    f"GET {P}/loans/{{loan_id}}/payments": EVERYONE,
+    f"GET {P}/loans/{{loan_id}}/snapshots": EVERYONE,
+    f"GET {P}/loans/{{loan_id}}/events": EVERYONE,
+    f"POST {P}/payments": POST_PAYMENTS,
+    f"POST {P}/payments/{{payment_id}}/reverse": POST_PAYMENTS,
+    f"GET {P}/portfolio": READ_PORTFOLIO,
+    f"POST {P}/cob/runs": RUN_COB,
+    f"GET {P}/cob/runs": READ_PORTFOLIO,
+    f"GET {P}/cob/runs/{{run_id}}": READ_PORTFOLIO,
+    f"GET {P}/users": MANAGE_USERS,
+    f"POST {P}/users": MANAGE_USERS,
+    f"GET {P}/users/{{username}}": MANAGE_USERS,
+    f"PATCH {P}/users/{{username}}": MANAGE_USERS,
+    f"GET {P}/users/{{username}}/tokens": MANAGE_USERS,
+    f"POST {P}/users/{{username}}/tokens": MANAGE_USERS,
+    f"DELETE {P}/tokens/{{token_id}}": MANAGE_USERS,
+    f"GET {P}/access-log": READ_ACCESS_LOG,
+}
+
+
+def route_key(method: str, path_format: str) -> str:
+    return f"{'GET' if method == 'HEAD' else method} {path_format}"
+
+
+def allowed_roles(method: str, path_format: str) -> frozenset[str] | None:
+    """The roles allowed on a route, or None for a route the table does not know (refused)."""
+    return POLICY.get(route_key(method, path_format))
