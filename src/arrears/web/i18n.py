@@ -1,0 +1,70 @@
+"""Chinese and English for the pages. Every label is written as an (English, 中文) pair where it is
+used; codes (statuses, classes, stages, schedule marks) are named here."""
+
+from __future__ import annotations
+
+from arrears.reports.labels import CLASS_NAMES, STAGE_NAMES
+
+LANGS = ("zh", "en")
+
+STATUS_NAMES: dict[str, tuple[str, str]] = {
+    "active": ("current", "正常还款"),
+    "overdue": ("overdue", "逾期"),
+    "paid_off": ("paid off", "已结清"),
+    "written_off": ("written off", "已核销"),
+    "restructured": ("restructured", "已重组"),
+}
+MARK_NAMES: dict[str, tuple[str, str]] = {
+    "paid": ("paid", "已还"),
+    "overdue": ("overdue", "逾期"),
+    "partial": ("part paid", "部分还款"),
+    "due": ("not yet due", "未到期"),
+}
+METHOD_NAMES: dict[str, tuple[str, str]] = {
+    "equal_installment": ("equal instalments", "等额本息"),
+    "equal_principal": ("equal principal", "等额本金"),
+    "interest_only": ("interest only, principal at maturity", "先息后本"),
+    "bullet": ("bullet (all at maturity)", "到期一次还本付息"),
+    "custom": ("custom schedule", "自定义计划"),
+}
+KIND_NAMES: dict[str, tuple[str, str]] = {
+    "individual": ("individual", "个人"),
+    "enterprise": ("enterprise", "企业"),
+}
+ROLE_NAMES: dict[str, tuple[str, str]] = {
+    "admin": ("administrator", "管理员"),
+    "risk": ("risk manager", "风控"),
+    "collector": ("collector", "催收员"),
+    "legal": ("legal officer", "法务"),
+    "auditor": ("auditor", "审计"),
+    "borrower": ("borrower", "借款人"),
+}
+
+
+class Labels:
+    """`L("Loans", "贷款")` → the text in the page's language; `L.code(kind, value)` names a
+    code."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGS else "zh"
+
+    def __call__(self, en: str, zh: str) -> str:
+        return zh if self.lang == "zh" else en
+
+    def pair(self, pair: tuple[str, str] | None) -> str:
+        return "" if pair is None else self(*pair)
+
+    def code(self, kind: str, value: object) -> str:
+        names = {
+            "status": STATUS_NAMES,
+            "class": CLASS_NAMES,
+            "stage": STAGE_NAMES,
+            "mark": MARK_NAMES,
+            "role": ROLE_NAMES,
+            "method": METHOD_NAMES,
+            "kind": KIND_NAMES,
+        }[kind]
+        key = str(value)
+        if key not in names:
+            return key
+        return self(*names[key])

@@ -1,0 +1,315 @@
+"""Reads for the pages: loan search, one loan, one borrower. Reads only — every figure comes from
+the rules (`loans/`), the snapshots the COB and servicing wrote, or `reports/`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select
+
+from arrears.catalog import Catalog
+from arrears.loans.allocation import replay
+from arrears.loans.money import format_amount
+from arrears.loans.status import loan_status
+from arrears.store import tables as t
+from arrears.store.db import unit_of_work
+from arrears.store.events import list_events
+from arrears.store.repository import load_loan
+
+SEARCH_LIMIT = 50
+
+
+def money(minor: int | None, currency: str) -> str:
+    if minor is None:
+        return "—"
+    text = format_amount(int(minor), currency)
+    whole, _, frac = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    whole = f"{int(whole.lstrip('-')):,}"
+    return f"{sign}{whole}.{frac}" if frac else f"{sign}{whole}"
+
+
+def latest_close(engine: Engine, until: date) -> date | None:
+    """The newest date with a complete close of business on or before `until`."""
+    with engine.connect() as conn:
+        return conn.scalar(
+            select(func.max(t.CobRun.as_of)).where(
+                t.CobRun.status == "complete", t.CobRun.as_of <= until
+            )
+        )
+
+
+def closed_dates(engine: Engine, until: date) -> list[date]:
+    with engine.connect() as conn:
+        return list(
+            conn.scalars(
+                select(t.CobRun.as_of)
+                .where(t.CobRun.status == "complete", t.CobRun.as_of <= until)
+                .distinct()
+                .order_by(t.CobRun.as_of.desc())
+            )
+        )
+
+
+def products(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.scalars(select(t.Loan.product).distinct().order_by(t.Loan.product)))
+
+
+@dataclass
+class SearchRow:
+    loan_id: str
+    borrower_id: str
+    borrower_name: str | None
+    phone: str | None
+    product: str
+    currency: str
+    principal: str
+    as_of: date | None
+    status: str | None
+    bucket: str | None
+    days_past_due: int | None
+    outstanding: str | None
+
+
+def search_loans(
+    engine: Engine,
+    *,
+    q: str = "",
+    phone: str = "",
+    bucket: str = "",
+    product: str = "",
+    borrower_id: str | None = None,
+    delinquent_only: bool = False,
+    limit: int = SEARCH_LIMIT,
+) -> list[SearchRow]:
+    """Loans whose id or borrower name contains `q`, whose borrower's phone ends with `phone`,
+    in `bucket` on their latest snapshot, of `product` (and past due on it, `delinquent_only`:
+    what a collector may open); by loan id, at most `limit`."""
+    s = t.StatusSnapshot
+    latest = (
+        select(s.loan_id, func.max(s.as_of).label("as_of")).group_by(s.loan_id).subquery("latest")
+    )
+    query = (
+        select(
+            t.Loan.loan_id,
+            t.Loan.borrower_id,
+            t.Borrower.name,
+            t.Borrower.phone,
+            t.Loan.product,
+            t.Loan.currency,
+            t.Loan.principal,
+            s.as_of,
+            s.status,
+            s.bucket,
+            s.days_past_due,
+            s.outstanding_principal,
+        )
+        .join(t.Borrower, t.Borrower.borrower_id == t.Loan.borrower_id)
+        .outerjoin(latest, latest.c.loan_id == t.Loan.loan_id)
+        .outerjoin(s, and_(s.loan_id == t.Loan.loan_id, s.as_of == latest.c.as_of))
+        .order_by(t.Loan.loan_id)
+        .limit(limit)
+    )
+    q = q.strip()
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(
+            or_(func.lower(t.Loan.loan_id).like(like), func.lower(t.Borrower.name).like(like))
+        )
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if digits:
+        query = query.where(func.replace(t.Borrower.phone, " ", "").like(f"%{digits}"))
+    if bucket:
+        query = query.where(s.bucket == bucket)
+    if product:
+        query = query.where(t.Loan.product == product)
+    if borrower_id is not None:
+        query = query.where(t.Loan.borrower_id == borrower_id)
+    if delinquent_only:
+        query = query.where(s.days_past_due > 0)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        SearchRow(
+            loan_id=r[0],
+            borrower_id=r[1],
+            borrower_name=r[2],
+            phone=r[3],
+            product=r[4],
+            currency=r[5],
+            principal=money(r[6], r[5]),
+            as_of=r[7],
+            status=r[8],
+            bucket=r[9],
+            days_past_due=r[10],
+            outstanding=None if r[11] is None else money(r[11], r[5]),
+        )
+        for r in rows
+    ]
+
+
+@dataclass
+class LoanPage:
+    loan_id: str
+    borrower_id: str
+    borrower_name: str | None
+    product: str
+    currency: str
+    terms: list[tuple[str, str, str]]
+    status: dict[str, Any]
+    schedule: list[dict[str, Any]]
+    payments: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _status_dict(status: Any, currency: str) -> dict[str, Any]:
+    return {
+        "as_of": status.as_of.isoformat(),
+        "status": status.status,
+        "days_past_due": status.days_past_due,
+        "bucket": status.bucket,
+        "classification": status.classification,
+        "ifrs9_stage": str(status.ifrs9_stage),
+        "outstanding_principal": money(status.outstanding_principal, currency),
+        "overdue_principal": money(status.overdue_principal, currency),
+        "overdue_interest": money(status.overdue_interest, currency),
+        "overdue_fee": money(status.overdue_fee, currency),
+        "overdue_penalty": money(status.overdue_penalty, currency),
+        "overdue_total": money(
+            status.overdue_principal
+            + status.overdue_interest
+            + status.overdue_fee
+            + status.overdue_penalty,
+            currency,
+        ),
+        "overdue_total_minor": status.overdue_principal
+        + status.overdue_interest
+        + status.overdue_fee
+        + status.overdue_penalty,
+        "next_due_on": status.next_due_on.isoformat() if status.next_due_on else "—",
+        "next_due_amount": money(status.next_due_amount, currency),
+        "credit_balance": money(status.credit_balance, currency),
+    }
+
+
+def loan_page(engine: Engine, catalog: Catalog, loan_id: str, as_of: date) -> LoanPage:
+    """Everything the loan page shows, on `as_of` (`LoanNotFound` if there is no such loan)."""
+    with unit_of_work(engine) as session:
+        record = load_loan(session, loan_id)
+        row = session.get(t.Loan, loan_id)
+        borrower = session.get(t.Borrower, record.borrower_id)
+        pay_rows = list(
+            session.scalars(
+                select(t.Payment)
+                .where(t.Payment.loan_id == loan_id)
+                .order_by(t.Payment.paid_on, t.Payment.payment_id)
+            )
+        )
+        snaps = list(
+            session.scalars(
+                select(t.StatusSnapshot)
+                .where(t.StatusSnapshot.loan_id == loan_id)
+                .order_by(t.StatusSnapshot.as_of.desc())
+                .limit(60)
+            )
+        )
+        events = list_events(session, loan_id=loan_id, limit=10_000)
+    assert row is not None
+    product = catalog.get(record.product)
+    ccy = record.loan.terms.currency
+    status = loan_status(record.loan, product, as_of)
+    rep = replay(record.loan, product, as_of)
+    schedule = []
+    for inst in rep.instalments:
+        item = inst.item
+        due = item.principal + item.interest + item.fee
+        unpaid = inst.unpaid
+        if inst.settled_on is not None:
+            mark = "paid"
+        elif item.due_on < as_of and unpaid > 0:
+            mark = "overdue"
+        elif unpaid < due:
+            mark = "partial"
+        else:
+            mark = "due" if item.due_on >= as_of else "overdue"
+        schedule.append(
+            {
+                "seq": item.seq,
+                "due_on": item.due_on.isoformat(),
+                "principal": money(item.principal, ccy),
+                "interest": money(item.interest, ccy),
+                "fee": money(item.fee, ccy),
+                "total": money(due, ccy),
+                "unpaid": money(unpaid, ccy),
+                "penalty": money(inst.penalty, ccy),
+                "settled_on": inst.settled_on.isoformat() if inst.settled_on else "",
+                "mark": mark,
+            }
+        )
+    payments = [
+        {
+            "payment_id": p.payment_id,
+            "paid_on": p.paid_on.isoformat(),
+            "amount": money(p.amount, ccy),
+            "reference": p.reference or "",
+            "reversed": p.reversed_at is not None,
+            "reversal_reason": p.reversal_reason or "",
+        }
+        for p in pay_rows
+    ]
+    history = [
+        {
+            "as_of": s.as_of.isoformat(),
+            "status": s.status,
+            "days_past_due": s.days_past_due,
+            "bucket": s.bucket,
+            "classification": s.classification,
+            "ifrs9_stage": str(s.ifrs9_stage),
+            "outstanding": money(s.outstanding_principal, ccy),
+        }
+        for s in snaps
+    ]
+    terms = [
+        ("Product", "产品", record.product),
+        ("Currency", "币种", ccy),
+        ("Principal", "本金", money(row.principal, ccy)),
+        ("Annual rate", "年利率", f"{row.annual_rate * 100:.2f}%"),
+        ("Term (months)", "期限（月）", str(row.term_months)),
+        ("Repayment method", "还款方式", row.repayment_method),
+        ("Disbursed on", "放款日", row.disbursed_on.isoformat()),
+        ("First due on", "首期还款日", row.first_due_on.isoformat() if row.first_due_on else "—"),
+    ]
+    if row.restructured_on:
+        terms.append(("Restructured on", "重组日", row.restructured_on.isoformat()))
+    if row.written_off_on:
+        terms.append(("Written off on", "核销日", row.written_off_on.isoformat()))
+    return LoanPage(
+        loan_id=loan_id,
+        borrower_id=record.borrower_id,
+        borrower_name=borrower.name if borrower else None,
+        product=record.product,
+        currency=ccy,
+        terms=terms,
+        status=_status_dict(status, ccy),
+        schedule=schedule,
+        payments=payments,
+        history=history,
+        events=[
+            {
+                "seq": e.seq,
+                "type": e.type,
+                "occurred_at": e.occurred_at.strftime("%Y-%m-%d %H:%M"),
+                "payload": ", ".join(f"{k}={v}" for k, v in (e.payload or {}).items()),
+            }
+            for e in reversed(events[-50:])
+        ],
+    )
+
+
+def status_view(view: Any) -> dict[str, Any]:
+    """A servicing `LoanView`'s status as the loan page shows it."""
+    return _status_dict(view.status, view.currency)

@@ -1,0 +1,93 @@
+"""The pages at the HTTP level (no browser): CSRF on every form, htmx partials, nothing from the
+network in templates."""
+
+from __future__ import annotations
+
+import re
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+
+from arrears.store.db import make_engine
+from arrears.store.tables import Payment
+
+from .conftest import PASSWORDS
+
+WEB = Path(__file__).resolve().parents[2] / "src" / "arrears" / "web"
+
+
+def _token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF field in the form"
+    return match.group(1)
+
+
+def _signed_in(site, username: str) -> httpx.Client:  # type: ignore[no-untyped-def]
+    client = httpx.Client(base_url=site.url, follow_redirects=False, timeout=10)
+    token = _token(client.get("/login").text)
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORDS[username], "csrf_token": token},
+    )
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+def test_login_needs_the_form_token(site):
+    with httpx.Client(base_url=site.url, timeout=10) as client:
+        client.get("/login")
+        answer = client.post("/login", data={"username": "admin", "password": PASSWORDS["admin"]})
+        assert answer.status_code == 403
+        assert "arrears_session" not in answer.cookies
+        forged = client.post(
+            "/login",
+            data={"username": "admin", "password": PASSWORDS["admin"], "csrf_token": "x" * 64},
+        )
+        assert forged.status_code == 403
+
+
+def test_a_payment_without_the_form_token_is_refused(site):
+    with closing(_signed_in(site, "admin")) as client:
+        page = client.get("/loans/L00010")
+        assert page.status_code == 200
+        answer = client.post("/loans/L00010/payments", data={"amount": "100.00"})
+        assert answer.status_code == 403
+    engine = make_engine(site.database_url)
+    try:
+        with engine.connect() as conn:
+            posted = conn.execute(
+                Payment.__table__.select().where(
+                    Payment.loan_id == "L00010", Payment.amount == 10000
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert posted == []
+
+
+def test_htmx_search_answers_a_fragment(site):
+    with closing(_signed_in(site, "risk")) as client:
+        whole = client.get("/loans", params={"q": "L0000"})
+        part = client.get("/loans", params={"q": "L0000"}, headers={"HX-Request": "true"})
+    assert whole.text.lstrip().startswith("<!DOCTYPE html>")
+    assert "<html" not in part.text and 'id="results-table"' in part.text
+    assert part.text.count('class="loan-link"') == 9  # L00001 … L00009
+
+
+def test_not_signed_in_goes_to_the_login_form(site):
+    with httpx.Client(base_url=site.url, follow_redirects=False, timeout=10) as client:
+        answer = client.get("/loans/L00001")
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/login?next=/loans/L00001"
+        htmx = client.get("/loans", headers={"HX-Request": "true"})
+        assert htmx.status_code == 401 and htmx.headers["HX-Redirect"].startswith("/login")
+
+
+def test_templates_and_scripts_load_nothing_from_the_network():
+    for path in [*WEB.glob("templates/*.j2"), *WEB.glob("static/*.js"), *WEB.glob("static/*.css")]:
+        if path.name == "htmx.min.js":
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), path
+        assert "@import" not in text and "url(http" not in text, path
