@@ -91,3 +91,24 @@ def test_templates_and_scripts_load_nothing_from_the_network():
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), path
         assert "@import" not in text and "url(http" not in text, path
+
+
+def test_a_form_sent_twice_posts_one_payment(site):
+    with closing(_signed_in(site, "admin")) as client:
+        html = client.get("/loans/L00024").text
+        key = re.search(r'name="payment_key" value="([0-9a-f]{32})"', html).group(1)
+        form = {"csrf_token": _token(html), "payment_key": key, "amount": "12.34"}
+        first = client.post("/loans/L00024/payments", data=form, headers={"HX-Request": "true"})
+        again = client.post("/loans/L00024/payments", data=form, headers={"HX-Request": "true"})
+    assert first.status_code == 200 and 'id="payment-result"' in first.text
+    assert "<html" not in first.text  # the loan body only, for htmx to swap
+    assert again.status_code == 422 and 'id="payment-error"' in again.text
+    engine = make_engine(site.database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                Payment.__table__.select().where(Payment.payment_id == f"WEB-{key}")
+            ).all()
+    finally:
+        engine.dispose()
+    assert len(rows) == 1 and rows[0].amount == 1234

@@ -10,6 +10,8 @@ rules; accounts, sessions, CSRF and masking from `security` (see `web/security.p
 
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -36,6 +38,7 @@ from arrears.web.security import LoginRefused, WebSecurity, WebUser, allowed
 STATIC_URL = "/static/web"
 ECHARTS_URL = "/static/report"
 LANG_COOKIE = "lang"
+PAYMENT_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 class _LoginRequired(Exception):
@@ -144,6 +147,7 @@ class Pages:
             ),
             "today": self.today().isoformat(),
             "L": i18n.Labels(lang),
+            "can": lambda page: user is not None and allowed(user, page),
             **context,
         }
         if user is not None and "csrf" not in ctx:
@@ -184,11 +188,11 @@ def last_digits(phone: str | None, keep: int = 4) -> str:
 
 
 def _home(user: WebUser) -> str:
-    if user.role in ("admin", "risk", "auditor"):
+    if allowed(user, "dashboard"):
         return "/dashboard"
-    if user.role == "borrower":
-        return f"/borrowers/{quote(user.borrower_id or '-')}"
-    return "/loans"
+    if allowed(user, "loan_search"):
+        return "/loans"
+    return f"/borrowers/{quote(user.borrower_id or '-')}"
 
 
 def _safe_next(value: str | None) -> str | None:
@@ -339,7 +343,11 @@ def build_router(pages: Pages) -> APIRouter:
             page = queries.loan_page(pages.engine, pages.catalog, loan_id, pages.today())
         except LoanNotFound:
             raise _NotFound(f"loan {loan_id}") from None
-        return {"loan": page, "can_post": allowed(user, "post_payment")}
+        return {
+            "loan": page,
+            "can_post": allowed(user, "post_payment"),
+            "payment_key": uuid.uuid4().hex,
+        }
 
     @router.get("/loans/{loan_id}")
     def loan(request: Request, loan_id: str) -> Response:
@@ -373,6 +381,9 @@ def build_router(pages: Pages) -> APIRouter:
             amount = (form.get("amount") or "").strip().replace(",", "")
             if not amount:
                 raise servicing.BusinessRuleRefused("an amount is needed")
+            # The form's one-time key is the payment id: a form sent twice (a double click, a
+            # resend) is refused as a duplicate instead of counting the money twice.
+            key = form.get("payment_key") or ""
             payment_id, _view = servicing.post_payment(
                 pages.engine,
                 pages.catalog,
@@ -380,10 +391,11 @@ def build_router(pages: Pages) -> APIRouter:
                 amount,
                 paid_on,
                 reference=(form.get("reference") or "").strip() or f"web:{user.username}",
+                payment_id=f"WEB-{key}" if PAYMENT_KEY.fullmatch(key) else None,
                 today=pages.today(),
             )
         except (servicing.BusinessRuleRefused, ValueError, ArithmeticError) as exc:
-            error = (str(exc), str(exc))
+            error = i18n.refusal(str(exc))
         ctx = _loan_context(user, loan_id)
         ctx.update(
             {
@@ -491,8 +503,9 @@ def add_pages(app: FastAPI, settings: Settings, security: WebSecurity) -> Pages:
             {
                 "code": 403,
                 "message": (
-                    f"Your role ({exc.user.role}) may not open this page.",
-                    f"您的角色（{exc.user.role}）无权访问此页面。",
+                    f"Your role ({i18n.Labels('en').code('role', exc.user.role)}) may not open "
+                    "this page.",
+                    f"您的角色（{i18n.Labels('zh').code('role', exc.user.role)}）无权访问此页面。",
                 ),
             },
             user=exc.user,

@@ -41,6 +41,30 @@ ROLE_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
+# Refusals from servicing and money parsing are English sentences; the Chinese page names the
+# reason by what it says (the English text is kept on the English page, and as the detail).
+REFUSALS_ZH: tuple[tuple[str, str], ...] = (
+    ("must be positive", "还款金额必须大于零"),
+    ("is in the future", "还款日期晚于业务日期"),
+    ("before disbursement", "还款日期早于放款日"),
+    ("is paid off", "贷款已结清，无欠款"),
+    ("not a decimal amount", "金额格式不正确"),
+    ("not a finite amount", "金额格式不正确"),
+    ("decimals allowed", "金额小数位数过多"),
+    ("an amount is needed", "请填写金额"),
+    ("Invalid isoformat", "日期格式不正确"),
+    ("is already recorded", "该还款编号已存在"),
+)
+
+
+def refusal(message: str) -> tuple[str, str]:
+    """A refusal message as an (English, 中文) pair."""
+    for needle, zh in REFUSALS_ZH:
+        if needle in message:
+            return message, f"{zh}（{message}）"
+    return message, message
+
+
 class Labels:
     """`L("Loans", "贷款")` → the text in the page's language; `L.code(kind, value)` names a
     code."""

@@ -18,15 +18,18 @@ from typing import Literal, Protocol
 from starlette.requests import Request
 from starlette.responses import Response
 
-ROLES = ("admin", "risk", "collector", "legal", "auditor", "borrower")
+from arrears.api import policy
+from arrears.auth import ROLES  # noqa: F401  (admin, risk, collector, legal, auditor, borrower)
 
-# page → roles allowed. A borrower only ever sees their own borrower page and loans.
+# page → roles allowed, from the API's role sets (`arrears.api.policy`), so a page and the API
+# route it mirrors never disagree. Ownership (a borrower's own data, a collector's delinquent
+# loans) is checked on top, by `WebSecurity.may_see_*`.
 PAGE_ROLES: dict[str, frozenset[str]] = {
-    "dashboard": frozenset({"admin", "risk", "auditor"}),
-    "loan_search": frozenset({"admin", "risk", "collector", "legal", "auditor"}),
-    "loan": frozenset({"admin", "risk", "collector", "legal", "auditor", "borrower"}),
-    "post_payment": frozenset({"admin", "risk", "collector"}),
-    "borrower": frozenset({"admin", "risk", "collector", "legal", "auditor", "borrower"}),
+    "dashboard": policy.READ_PORTFOLIO,  # GET /api/v1/portfolio
+    "loan_search": policy.STAFF,  # GET /api/v1/loans
+    "loan": policy.EVERYONE,  # GET /api/v1/loans/{loan_id}
+    "post_payment": policy.POST_PAYMENTS,  # POST /api/v1/payments
+    "borrower": policy.EVERYONE,  # GET /api/v1/borrowers/{borrower_id}
 }
 
 
