@@ -112,3 +112,28 @@ def test_a_form_sent_twice_posts_one_payment(site):
     finally:
         engine.dispose()
     assert len(rows) == 1 and rows[0].amount == 1234
+
+
+def test_role_rules_and_the_access_log(site):
+    from arrears.store.tables import AccessLog
+
+    with closing(_signed_in(site, "legal")) as client:
+        assert client.get("/dashboard").status_code == 403  # the portfolio is risk's
+        form = client.get("/loans/L00005").text
+        assert 'id="payment-form"' not in form  # legal may read, not post
+        refused = client.post(
+            "/loans/L00005/payments", data={"csrf_token": _token(form), "amount": "1.00"}
+        )
+        assert refused.status_code == 403
+        assert client.get("/borrowers/B0001").status_code == 200
+    engine = make_engine(site.database_url)
+    try:
+        with engine.connect() as conn:
+            logged = conn.execute(
+                AccessLog.__table__.select().where(
+                    AccessLog.username == "legal", AccessLog.borrower_id == "B0001"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert logged and logged[-1].unmasked and logged[-1].route == "/borrowers/B0001"

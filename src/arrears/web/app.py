@@ -454,6 +454,10 @@ def build_router(pages: Pages) -> APIRouter:
 def _localise(r: dict[str, Any], report: Any, L: i18n.Labels) -> None:
     """`report_context` names categories in both languages; the page shows one."""
     p = report.portfolio
+    r["kpis"] = [
+        (en, zh, value, L("substandard + doubtful + loss", note) if en == "NPL ratio" else note)
+        for en, zh, value, note in r["kpis"]
+    ]
     for item, row in zip(r["stages"], p.stages.iter_rows(named=True), strict=True):
         item["name"] = L.code("stage", row["ifrs9_stage"])
     charts = r["charts"]
