@@ -222,3 +222,27 @@ def test_a_payment_snapshot_alone_is_not_a_closed_day(book, tmp_path):
     close_business(book, CATALOG, date(2026, 12, 3), tmp_path / "data")
     result = CliRunner().invoke(app, ["--db", url, "portfolio", "--as-of", "2026-12-03", "--json"])
     assert result.exit_code == 0, result.output
+
+
+def test_loans_imported_after_a_close_join_the_next_one(book, tmp_path):
+    """A daily close reads only recent payments, plus whole histories of new or changed loans."""
+    close_business(book, CATALOG, date(2026, 11, 29), tmp_path / "data")
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "borrowers.csv").write_text(
+        "borrower_id,kind,name\nB9001,individual,新客户\n", encoding="utf-8"
+    )
+    (more / "loans.csv").write_text(
+        "loan_id,borrower_id,product,principal,annual_rate,term_months,repayment_method,disbursed_on\n"
+        "L90001,B9001,consumer,12000,0.12,12,equal_installment,2026-06-15\n",
+        encoding="utf-8",
+    )
+    (more / "payments.csv").write_text(
+        "payment_id,loan_id,paid_on,amount\nP90001,L90001,2026-07-15,1066.19\nP90002,L90001,2026-09-01,500\n",
+        encoding="utf-8",
+    )
+    import_book(book, more, CATALOG)
+    result = close_business(book, CATALOG, DAY, tmp_path / "data")
+    assert result.mode == "daily" and result.rebuilt == 1 and result.loans == 35
+    assert snapshots(book, DAY)["L90001"]["days_past_due"] > 0
+    assert_matches_rules(book, DAY)

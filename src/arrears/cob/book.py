@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 from sqlalchemy.engine import Engine
@@ -14,6 +13,7 @@ from arrears.catalog import Catalog
 from arrears.cob.engine import DAY, Book
 from arrears.cob.params import loan_rates, product_frame
 from arrears.loans.terms import Loan
+from arrears.store.bulk import read_frame
 
 LOAN_SCHEMA = {
     "loan_id": pl.String,
@@ -139,28 +139,55 @@ def book_from_loans(loans: Sequence[tuple[Loan, str]], catalog: Catalog) -> Book
     )
 
 
-def load_book(engine: Engine, catalog: Catalog) -> Book:
-    """The whole book from the database, in bulk (one query per table)."""
-    queries = {
-        "loans": "SELECT loan_id, borrower_id, product, currency, principal, annual_rate, penalty_rate, "
-        "disbursed_on, restructured_on, written_off_on FROM loans",
-        "instalments": "SELECT loan_id, seq, due_on, principal, interest, fee FROM instalments",
-        "payments": "SELECT loan_id, paid_on, amount FROM payments WHERE reversed_at IS NULL",
-        "pauses": "SELECT loan_id, start_on, end_on FROM pauses",
-        "overrides": "SELECT loan_id, classification, effective_on, expires_on FROM overrides",
+def load_book(
+    engine: Engine,
+    catalog: Catalog,
+    *,
+    since: date | None = None,
+    whole_history: Sequence[str] | None = None,
+) -> Book:
+    """The book from the database, in bulk (one streamed query per table).
+
+    A daily close from a stored state needs less than the whole history: with `since`, only the
+    payments after that date are read, and schedules and older payments only for the loans in
+    `whole_history` (those rebuilt from the start: changed or new since the state was kept).
+    """
+    tables = {
+        "loans": (
+            "SELECT loan_id, borrower_id, product, currency, principal, annual_rate, "
+            "penalty_rate, disbursed_on, restructured_on, written_off_on FROM loans",
+            LOAN_SCHEMA,
+        ),
+        "instalments": (
+            "SELECT loan_id, seq, due_on, principal, interest, fee FROM instalments",
+            INSTALMENT_SCHEMA,
+        ),
+        "payments": (
+            "SELECT loan_id, paid_on, amount FROM payments WHERE reversed_at IS NULL",
+            PAYMENT_SCHEMA,
+        ),
+        "pauses": ("SELECT loan_id, start_on, end_on FROM pauses", PAUSE_SCHEMA),
+        "overrides": (
+            "SELECT loan_id, classification, effective_on, expires_on FROM overrides",
+            OVERRIDE_SCHEMA,
+        ),
     }
-    schemas = {
-        "loans": LOAN_SCHEMA,
-        "instalments": INSTALMENT_SCHEMA,
-        "payments": PAYMENT_SCHEMA,
-        "pauses": PAUSE_SCHEMA,
-        "overrides": OVERRIDE_SCHEMA,
-    }
-    frames = {}
-    with engine.connect() as connection:
-        for name, query in queries.items():
-            frame = pl.read_database(query, connection, infer_schema_length=None)
-            frames[name] = _coerce(frame, schemas[name])
+    frames: dict[str, pl.DataFrame] = {}
+    with engine.connect() as conn:
+        for name, (sql, schema) in tables.items():
+            if since is not None and name in ("instalments", "payments"):
+                continue
+            frames[name] = read_frame(conn, sql, schema)
+        if since is not None:
+            ids = list(whole_history or ())
+            frames["instalments"] = _for_loans(conn, *tables["instalments"], ids)
+            recent = read_frame(
+                conn, tables["payments"][0] + " AND paid_on > %s", PAYMENT_SCHEMA, (since,)
+            )
+            older = _for_loans(
+                conn, tables["payments"][0] + " AND paid_on <= %s", PAYMENT_SCHEMA, ids, (since,)
+            )
+            frames["payments"] = pl.concat([older, recent])
     return assemble(
         frames["loans"],
         frames["instalments"],
@@ -171,91 +198,21 @@ def load_book(engine: Engine, catalog: Catalog) -> Book:
     )
 
 
-def _coerce(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Database drivers differ (SQLite returns dates as text): cast to the engine's schema."""
-    if frame.is_empty():
+def _for_loans(
+    conn, sql: str, schema, loan_ids: Sequence[str], params: Sequence = ()
+) -> pl.DataFrame:  # type: ignore[no-untyped-def]
+    """Rows of `sql` for the given loans only (in chunks; none when the list is empty)."""
+    if not loan_ids:
         return pl.DataFrame(schema=schema)
-    columns = []
-    for name, dtype in schema.items():
-        column = pl.col(name)
-        if dtype == pl.Date and frame.schema[name] == pl.String:
-            column = column.str.to_date("%Y-%m-%d")
-        columns.append(column.cast(dtype).alias(name))
-    return frame.select(columns)
-
-
-def load_book_files(
-    directory: Path, catalog: Catalog, *, schedules: bool = True, paid_on: date | None = None
-) -> Book:
-    """The book straight from files in the import format (Parquet or CSV), without a database:
-    for benchmarks and for closing a book kept as files. The files are trusted (validate them
-    with `arrears import` first); generated schedules come from `schedules.build_schedules`.
-
-    A daily close from a stored state needs neither the schedules (`schedules=False`) nor more
-    than the day's payments (`paid_on`)."""
-    from arrears.cob.schedules import build_schedules
-    from arrears.imports.parse import amount
-    from arrears.loans.money import MINOR_UNITS
-
-    def read(name: str) -> pl.DataFrame | None:
-        for suffix in (".parquet", ".csv"):
-            path = directory / f"{name}{suffix}"
-            if path.exists():
-                return (
-                    pl.read_parquet(path)
-                    if suffix == ".parquet"
-                    else pl.read_csv(path, infer_schema=False)
-                )
-        return None
-
-    def minor(column: str) -> pl.Expr:
-        exponent = pl.col("currency").replace_strict(MINOR_UNITS, return_dtype=pl.Int64)
-        return amount(column, exponent).minor.alias(column)
-
-    def as_date(column: str) -> pl.Expr:
-        return pl.col(column).cast(pl.String).str.to_date("%Y-%m-%d")
-
-    loans = read("loans")
-    payments = read("payments")
-    if loans is None or payments is None:
-        raise FileNotFoundError(f"{directory}: loans and payments files are required")
-    for name in ("currency", "interest_basis", "penalty_rate", "first_due_on"):
-        if name not in loans.columns:
-            loans = loans.with_columns(pl.lit(None, pl.String).alias(name))
-    loans = loans.with_columns(
-        pl.col("currency").fill_null("CNY"),
-        pl.col("term_months").cast(pl.Int64),
-        pl.col("annual_rate").cast(pl.String),
-        pl.col("penalty_rate").cast(pl.String),
-        as_date("disbursed_on"),
-        as_date("first_due_on"),
-    ).with_columns(minor("principal"))
-    parts = [pl.DataFrame(schema=INSTALMENT_SCHEMA)]
-    if schedules:
-        generated = build_schedules(loans.filter(pl.col("repayment_method") != "custom"), catalog)
-        parts.append(generated.cast(INSTALMENT_SCHEMA))  # type: ignore[arg-type]
-    given = read("schedules") if schedules else None
-    if given is not None and given.height:
-        given = given.join(loans.select("loan_id", "currency"), on="loan_id").with_columns(
-            *(minor(c) for c in ("principal", "interest", "fee")),
-            pl.col("seq").cast(pl.Int64),
-            as_date("due_on"),
+    if len(loan_ids) > 20_000:  # most of the book: one pass and a filter beats many queries
+        wanted = pl.Series(list(loan_ids), dtype=pl.String).implode()
+        return read_frame(conn, sql, schema, params).filter(pl.col("loan_id").is_in(wanted))
+    where = " AND " if " WHERE " in sql else " WHERE "
+    parts = []
+    for start in range(0, len(loan_ids), 500):
+        chunk = list(loan_ids[start : start + 500])
+        marks = ", ".join("%s" for _ in chunk)
+        parts.append(
+            read_frame(conn, f"{sql}{where}loan_id IN ({marks})", schema, (*params, *chunk))
         )
-        parts.append(given.select(INSTALMENT_SCHEMA.keys()).cast(INSTALMENT_SCHEMA))  # type: ignore[arg-type]
-    payments = payments.with_columns(as_date("paid_on"))
-    if paid_on is not None:
-        payments = payments.filter(pl.col("paid_on") == paid_on)
-    payments = payments.join(loans.select("loan_id", "currency"), on="loan_id").with_columns(
-        minor("amount")
-    )
-    frame = loans.select(
-        *(pl.col(k) if k in loans.columns else pl.lit(None).alias(k) for k in LOAN_SCHEMA)
-    ).cast(LOAN_SCHEMA)  # type: ignore[arg-type]
-    return assemble(
-        frame,
-        pl.concat(parts),
-        payments.select(PAYMENT_SCHEMA.keys()),
-        pl.DataFrame(schema=PAUSE_SCHEMA),
-        pl.DataFrame(schema=OVERRIDE_SCHEMA),
-        catalog,
-    )
+    return pl.concat(parts)

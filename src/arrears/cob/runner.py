@@ -28,7 +28,7 @@ from arrears.cob.engine import Book, State, advance, initial_state
 from arrears.cob.state_store import Manifest, StateStore
 from arrears.cob.status import status_frame
 from arrears.loans import RULES_VERSION
-from arrears.store.bulk import Writer
+from arrears.store.bulk import Writer, read_frame
 from arrears.store.repository import SNAPSHOT_FIELDS
 from arrears.store.tables import CobRun, Event, StatusSnapshot, StatusTransition
 
@@ -274,15 +274,23 @@ def close_business(
         with engine.connect() as conn:
             last_seq = conn.scalar(select(func.coalesce(func.max(Event.seq), 0))) or 0
         tick("load")
-        book = book or load_book(engine, catalog)
         store = StateStore(data_dir, engine.url.render_as_string(hide_password=True))
         base = _trusted_base(engine, store, as_of)
         if base is None:
+            book = book or load_book(engine, catalog)
             state, rebuilt, mode = initial_state(book), book.loans.height, "rebuild"
         else:
-            state, rebuilt = _refresh(
-                book, base.state, _changed_loans(engine, base.manifest.last_event_seq)
-            )
+            changed = _changed_loans(engine, base.manifest.last_event_seq)
+            if book is None:
+                # Read only what the day needs: recent payments, and whole histories of the
+                # loans that start again (changed since the state was kept, or new).
+                with engine.connect() as conn:
+                    ids = read_frame(conn, "SELECT loan_id FROM loans", {"loan_id": pl.String})
+                known = base.state.loans.get_column("loan_id").implode()
+                new = ids.filter(~pl.col("loan_id").is_in(known)).get_column("loan_id")
+                redo = pl.concat([changed, new]).unique().to_list()
+                book = load_book(engine, catalog, since=base.manifest.as_of, whole_history=redo)
+            state, rebuilt = _refresh(book, base.state, changed)
             mode = "daily"
         tick("advance")
         if engine_kind == "spark":

@@ -4,8 +4,10 @@ import and the close of business use it for millions of rows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 from sqlalchemy import Connection
@@ -62,3 +64,44 @@ class Writer:
         bound = processor(value) if processor else value
         # what sqlite3's own datetime adapter would store, done once instead of once per row
         return bound.isoformat(" ") if isinstance(bound, datetime) else str(bound)
+
+
+def read_frame(
+    conn: Connection, sql: str, schema: dict[str, pl.DataType], params: Sequence[Any] = ()
+) -> pl.DataFrame:
+    """Run `sql` and return its rows as a frame with `schema` (column order = select order).
+
+    PostgreSQL streams the result with `COPY (…) TO STDOUT` as CSV, which Polars parses in bulk;
+    SQLite's rows come through the DBAPI cursor. Placeholders are `%s` (converted for SQLite).
+    """
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    names = list(schema)
+    if conn.dialect.name == "postgresql":
+        buffer = io.BytesIO()
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy,
+        ):
+            for block in copy:
+                buffer.write(block)
+        if buffer.tell() == 0:
+            return pl.DataFrame(schema=schema)
+        buffer.seek(0)
+        return pl.read_csv(buffer, has_header=False, new_columns=names, schema=schema)
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql.replace("%s", "?"), tuple(params))
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return pl.DataFrame(schema=schema)
+    frame = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+    # SQLite hands dates back as ISO text.
+    return frame.select(
+        pl.col(name).str.to_date("%Y-%m-%d").alias(name)
+        if dtype == pl.Date and frame.schema[name] == pl.String
+        else pl.col(name).cast(dtype)
+        for name, dtype in schema.items()
+    )
