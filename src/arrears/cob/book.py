@@ -216,3 +216,80 @@ def _for_loans(
             read_frame(conn, f"{sql}{where}loan_id IN ({marks})", schema, (*params, *chunk))
         )
     return pl.concat(parts)
+
+
+def load_book_files(
+    directory: Path, catalog: Catalog, *, schedules: bool = True, paid_on: date | None = None
+) -> Book:
+    """The book straight from files in the import format (Parquet or CSV), without a database:
+    for benchmarks and for closing a book kept as files. The files are trusted (validate them
+    with `arrears import` first); generated schedules come from `schedules.build_schedules`.
+
+    A daily close from a stored state needs neither the schedules (`schedules=False`) nor more
+    than the day's payments (`paid_on`)."""
+    from arrears.cob.schedules import build_schedules
+    from arrears.imports.parse import amount
+    from arrears.loans.money import MINOR_UNITS
+
+    def read(name: str) -> pl.DataFrame | None:
+        for suffix in (".parquet", ".csv"):
+            path = directory / f"{name}{suffix}"
+            if path.exists():
+                return (
+                    pl.read_parquet(path)
+                    if suffix == ".parquet"
+                    else pl.read_csv(path, infer_schema=False)
+                )
+        return None
+
+    def minor(column: str) -> pl.Expr:
+        exponent = pl.col("currency").replace_strict(MINOR_UNITS, return_dtype=pl.Int64)
+        return amount(column, exponent).minor.alias(column)
+
+    def as_date(column: str) -> pl.Expr:
+        return pl.col(column).cast(pl.String).str.to_date("%Y-%m-%d")
+
+    loans = read("loans")
+    payments = read("payments")
+    if loans is None or payments is None:
+        raise FileNotFoundError(f"{directory}: loans and payments files are required")
+    for name in ("currency", "interest_basis", "penalty_rate", "first_due_on"):
+        if name not in loans.columns:
+            loans = loans.with_columns(pl.lit(None, pl.String).alias(name))
+    loans = loans.with_columns(
+        pl.col("currency").fill_null("CNY"),
+        pl.col("term_months").cast(pl.Int64),
+        pl.col("annual_rate").cast(pl.String),
+        pl.col("penalty_rate").cast(pl.String),
+        as_date("disbursed_on"),
+        as_date("first_due_on"),
+    ).with_columns(minor("principal"))
+    parts = [pl.DataFrame(schema=INSTALMENT_SCHEMA)]
+    if schedules:
+        generated = build_schedules(loans.filter(pl.col("repayment_method") != "custom"), catalog)
+        parts.append(generated.cast(INSTALMENT_SCHEMA))  # type: ignore[arg-type]
+    given = read("schedules") if schedules else None
+    if given is not None and given.height:
+        given = given.join(loans.select("loan_id", "currency"), on="loan_id").with_columns(
+            *(minor(c) for c in ("principal", "interest", "fee")),
+            pl.col("seq").cast(pl.Int64),
+            as_date("due_on"),
+        )
+        parts.append(given.select(INSTALMENT_SCHEMA.keys()).cast(INSTALMENT_SCHEMA))  # type: ignore[arg-type]
+    payments = payments.with_columns(as_date("paid_on"))
+    if paid_on is not None:
+        payments = payments.filter(pl.col("paid_on") == paid_on)
+    payments = payments.join(loans.select("loan_id", "currency"), on="loan_id").with_columns(
+        minor("amount")
+    )
+    frame = loans.select(
+        *(pl.col(k) if k in loans.columns else pl.lit(None).alias(k) for k in LOAN_SCHEMA)
+    ).cast(LOAN_SCHEMA)  # type: ignore[arg-type]
+    return assemble(
+        frame,
+        pl.concat(parts),
+        payments.select(PAYMENT_SCHEMA.keys()),
+        pl.DataFrame(schema=PAUSE_SCHEMA),
+        pl.DataFrame(schema=OVERRIDE_SCHEMA),
+        catalog,
+    )
