@@ -1,0 +1,74 @@
+"""The route × role matrix: `api.policy.POLICY` names every API route, and the app really
+answers 401 without a token, 403 to a role the table leaves out, and something else (never a
+5xx) to a role it lets in."""
+
+from __future__ import annotations
+
+import pytest
+
+from arrears.api.app import api_routes
+from arrears.api.policy import POLICY, route_key
+from arrears.auth import create_token
+from tests.api.conftest import OWN_BORROWER, OWN_LOAN, OWN_PAYMENT, ROLES, TODAY, Api
+
+PATH_VALUES = {
+    "borrower_id": OWN_BORROWER,
+    "loan_id": OWN_LOAN,
+    "payment_id": OWN_PAYMENT,
+    "run_id": "1",
+    "username": "legal",
+}
+
+
+def _body(method: str, path: str, role: str) -> dict | None:
+    bodies = {
+        "POST /api/v1/payments": {"loan_id": OWN_LOAN, "amount": "1.00", "paid_on": "2026-11-30"},
+        "POST /api/v1/payments/{payment_id}/reverse": {"reason": "test"},
+        "POST /api/v1/cob/runs": {"as_of": TODAY.isoformat()},
+        "POST /api/v1/users": {"username": f"new-{role}", "role": "risk"},
+        "PATCH /api/v1/users/{username}": {"active": True},
+    }
+    return bodies.get(route_key(method, path))
+
+
+def test_policy_table_names_every_route_and_only_those(api: Api) -> None:
+    routes = {route_key(m, p) for m, p in api_routes(api.client.app)}  # type: ignore[arg-type]
+    assert routes == set(POLICY)
+    assert all(roles <= set(ROLES) and roles for roles in POLICY.values())
+
+
+def test_only_admin_manages_users_and_auditors_only_read(api: Api) -> None:
+    for key, roles in POLICY.items():
+        if "/users" in key or "/tokens" in key:
+            assert roles == {"admin"}, key
+        if not key.startswith("GET "):
+            assert "auditor" not in roles and "legal" not in roles, key
+
+
+def test_every_route_answers_by_the_table_for_every_role(api: Api) -> None:
+    spare = create_token(api.engine, "legal")[1].token_id  # revoked by DELETE /tokens/{id}
+    checked = 0
+    for method, path in api_routes(api.client.app):  # type: ignore[arg-type]
+        values = {**PATH_VALUES, "token_id": str(spare)}
+        url = path.format(**{k: v for k, v in values.items() if "{" + k + "}" in path})
+        anonymous = api.client.request(method, url, json=_body(method, path, "anon"))
+        assert anonymous.status_code == 401, (method, path, anonymous.text)
+        for role in ROLES:
+            response = api.client.request(
+                method, url, json=_body(method, path, role), headers=api.headers(role)
+            )
+            allowed = role in POLICY[route_key(method, path)]
+            if allowed:
+                assert response.status_code not in (401, 403), (method, path, role, response.text)
+            else:
+                assert response.status_code == 403, (method, path, role, response.text)
+            assert response.status_code < 500, (method, path, role, response.text)
+            checked += 1
+    assert checked == len(POLICY) * len(ROLES)
+
+
+@pytest.mark.parametrize("header", ["Bearer arr_nope", "Bearer", "Basic dXNlcjpwdw==", "x"])
+def test_bad_credentials_are_401(api: Api, header: str) -> None:
+    response = api.client.get("/api/v1/me", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
