@@ -147,6 +147,9 @@ def test_roles_that_may_not_get_403(page):
     assert page.url.endswith("/borrowers/B0002")
     assert "B0002" in page.locator("h1").inner_text()
     shot(page, "10-borrower-own-page")
+    page.click("a:text('L00001')")  # their own loan, read only
+    page.wait_for_url(re.compile(r"/loans/L00001$"))
+    assert page.locator("#loan-status").count() == 1 and page.locator("#payment-form").count() == 0
     for path in ("/loans", "/dashboard", "/borrowers/B0003"):
         response = page.goto(path)
         assert response is not None and response.status in (403, 404), path
