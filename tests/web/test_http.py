@@ -137,3 +137,19 @@ def test_role_rules_and_the_access_log(site):
     finally:
         engine.dispose()
     assert logged and logged[-1].unmasked and logged[-1].route == "/borrowers/B0001"
+
+
+def test_search_by_product_bucket_and_phone(site):
+    with closing(_signed_in(site, "risk")) as client:
+        hx = {"HX-Request": "true"}
+        sme = client.get("/loans", params={"product": "sme"}, headers=hx).text
+        m6 = client.get("/loans", params={"bucket": "M6+"}, headers=hx).text
+        phone = client.get("/loans", params={"phone": "9101"}, headers=hx).text
+        name = client.get("/loans", params={"q": "周杰"}, headers=hx).text
+    assert sme.count('class="loan-link"') == 5  # the example book's five SME loans
+    assert sme.count("<td>sme</td>") == 5
+    assert m6.count('class="loan-link"') >= 1 and m6.count("<td>M6+</td>") == m6.count(
+        'class="loan-link"'
+    )
+    assert ">L00008<" in phone and ">L00008<" in name  # 周杰, +86 15317199101
+    assert "15317199101" not in phone  # lists show the last four digits only
