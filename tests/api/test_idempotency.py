@@ -55,3 +55,31 @@ def test_reversal_with_a_key_is_replayed(api: Api) -> None:
 def test_a_bad_key_is_422(api: Api) -> None:
     response = api.post(f"{V1}/payments", BODY, **{"Idempotency-Key": "x" * 201})
     assert response.status_code == 422
+
+
+def test_a_key_whose_first_request_died_is_taken_over(api: Api) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    from arrears.api.idempotency import request_hash
+    from arrears.store.tables import IdempotencyKey
+
+    digest = request_hash("POST", f"{V1}/payments", {**BODY, "reference": None, "payment_id": None})
+    with api.engine.begin() as conn:
+        conn.execute(
+            insert(IdempotencyKey).values(
+                username="admin",
+                key="k-dead",
+                request_hash=digest,
+                created_at=datetime.now(UTC) - timedelta(minutes=1),
+            )
+        )
+    assert api.post(f"{V1}/payments", BODY, **{"Idempotency-Key": "k-dead"}).status_code == 409
+    with api.engine.begin() as conn:
+        conn.execute(
+            IdempotencyKey.__table__.update().values(
+                created_at=datetime.now(UTC) - timedelta(minutes=6)
+            )
+        )
+    assert api.post(f"{V1}/payments", BODY, **{"Idempotency-Key": "k-dead"}).status_code == 201

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete
@@ -19,6 +20,8 @@ from arrears.store.db import unit_of_work
 from arrears.store.tables import IdempotencyKey
 
 HEADER = "Idempotency-Key"
+# A key reserved this long ago without an answer belongs to a request that died with its process.
+ABANDONED_AFTER = timedelta(minutes=5)
 
 
 def request_hash(method: str, path: str, body: Any) -> str:
@@ -36,6 +39,9 @@ def begin(engine: Engine, username: str, key: str, digest: str) -> tuple[int, An
                     raise Conflict(
                         f"Idempotency-Key {key!r} was used for a different request; use a new key"
                     )
+                if row.status_code is None and row.created_at < now() - ABANDONED_AFTER:
+                    row.created_at = now()  # its first run died with its process: run again
+                    return None
                 if row.status_code is None:
                     raise Conflict(f"a request with Idempotency-Key {key!r} is still running")
                 return row.status_code, row.response
