@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: demo test bench lint format clean
+.PHONY: demo test bench bench-api lint format clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -27,6 +27,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/simulate.py --loans $(BENCH_LOANS) --months 24 --json
 	$(BIN)/python benchmarks/cob.py --loans $(BENCH_LOANS) --json
 	$(BIN)/python benchmarks/cob_spark.py --loans 10000 --json
+
+# The service under load (PostgreSQL, a real `arrears serve`, loopback): minutes, so on its own.
+bench-api: $(STAMP)
+	$(BIN)/python benchmarks/api.py --loans $(BENCH_LOANS) --rate 200 --seconds 60 --json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

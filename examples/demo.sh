@@ -41,6 +41,9 @@ started=$(date +%s)
 step "1. Create the database 创建数据库" "arrears db upgrade"
 "$ARREARS" db upgrade
 
+step "1b. Demo users 演示账户 (password 密码 arrears-demo)" "arrears user demo-accounts"
+"$ARREARS" user demo-accounts
+
 step "2. Simulate a book of $LOANS loans over 24 months 模拟两年贷款簿" \
     "arrears simulate --loans $LOANS --months 24 --seed 2026 --out demo-book --format parquet"
 "$ARREARS" simulate --loans "$LOANS" --months 24 --seed 2026 --out demo-book --format parquet
@@ -112,6 +115,14 @@ English:
 == Open the report 打开报告
   $(pwd)/$REPORT
   (one self-contained file, no network needed 单个文件，无需联网; open it in any browser)
+
+== The service 服务 (pages and API 页面与接口)
+  ARREARS_DATABASE_URL=${ARREARS_DATABASE_URL} ARREARS_DATA_DIR=${ARREARS_DATA_DIR} ARREARS_BUSINESS_DATE=${DEMO_DATE} \\
+    .venv/bin/arrears serve --host 127.0.0.1 --port 8000
+  then open http://127.0.0.1:8000/login — demo logins 演示账户 (password 密码 arrears-demo):
+    admin (管理员) · risk (风控) · collector (催收员) · legal (法务) · auditor (审计)
+  API: http://127.0.0.1:8000/docs (bearer tokens: .venv/bin/arrears token create NAME)
+  These accounts exist only in the demo database 仅存在于演示数据库.
 
 == Explore further 继续探索 (from the repository root 在仓库根目录下)
   export ARREARS_DATABASE_URL=${ARREARS_DATABASE_URL} ARREARS_DATA_DIR=${ARREARS_DATA_DIR} ARREARS_BUSINESS_DATE=${DEMO_DATE}

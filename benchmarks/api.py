@@ -1,0 +1,246 @@
+"""Load benchmark of `arrears serve`: the loan-status API and the loan page under an offered rate.
+
+A simulated book is imported into a fresh PostgreSQL database (or SQLite with --sqlite), closed
+for the business date, and served by a real `arrears serve` process; this process is the load
+generator, on loopback. The load is open-loop: requests start on a fixed schedule whatever the
+answers' speed, so a slow server shows up as latency, not as a lower rate.
+
+Prints one JSON line per measurement:
+- `{"benchmark": "api", "target": "status_api"|"loan_page", "rate": R, "seconds": S, "requests",
+  "errors", "p50_ms", "p95_ms", "p99_ms"}` at the offered rate (default 200/s for 60 s);
+- `{"benchmark": "api", "target": …, "max_rate_p95_under_100ms": R}` from a short ramp.
+
+Usage: python benchmarks/api.py [--loans 100000] [--rate 200] [--seconds 60] [--json]
+       [--postgres URL | --sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+END = date(2026, 11, 30)
+EXE = Path(sys.executable).with_name("arrears")
+
+
+def run(args: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run([str(EXE), *args], env=env, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(loans: int, work: Path, url: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "ARREARS_DATABASE_URL": url,
+        "ARREARS_DATA_DIR": str(work / "data"),
+        "ARREARS_BUSINESS_DATE": END.isoformat(),
+    }
+    run(["db", "upgrade"], env)
+    run(
+        [
+            "simulate",
+            "--loans",
+            str(loans),
+            "--months",
+            "24",
+            "--seed",
+            "11",
+            "--out",
+            str(work / "book"),
+            "--format",
+            "parquet",
+        ],
+        env,
+    )
+    run(["import", str(work / "book")], env)
+    run(["cob", "--as-of", END.isoformat()], env)
+    subprocess.run(
+        [str(EXE), "user", "add", "--role", "risk", "bench", "--password-stdin"],
+        env=env,
+        input="bench-password\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    return env
+
+
+async def measure(client: httpx.AsyncClient, paths: list[str], rate: float, seconds: float):
+    """Open loop: start one request every 1/rate s; collect latencies and errors."""
+    latencies: list[float] = []
+    errors = 0
+
+    async def one(path: str) -> None:
+        nonlocal errors
+        start = time.perf_counter()
+        try:
+            response = await client.get(path)
+            if response.status_code != 200:
+                errors += 1
+        except httpx.HTTPError:
+            errors += 1
+        latencies.append((time.perf_counter() - start) * 1000)
+
+    tasks = []
+    begin = time.perf_counter()
+    n = int(rate * seconds)
+    for k in range(n):
+        delay = begin + k / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(random.choice(paths))))
+    await asyncio.gather(*tasks)
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 2)
+
+    return {
+        "requests": n,
+        "errors": errors,
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+    }
+
+
+async def login(client: httpx.AsyncClient) -> None:
+    page = await client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf, "no CSRF token on the login page"
+    answer = await client.post(
+        "/login",
+        data={
+            "csrf_token": csrf.group(1),
+            "username": "bench",
+            "password": "bench-password",
+            "next": "/dashboard",
+        },
+    )
+    assert answer.status_code in (200, 303), answer.status_code
+
+
+async def main_async(args: argparse.Namespace, base: str, token: str, loan_ids: list[str]) -> None:
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+    api = httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=30
+    )
+    pages = httpx.AsyncClient(base_url=base, limits=limits, timeout=30, follow_redirects=False)
+    await login(pages)
+    targets = {
+        "status_api": (api, [f"/api/v1/loans/{i}?as_of={END}" for i in loan_ids]),
+        "loan_page": (pages, [f"/loans/{i}" for i in loan_ids]),
+    }
+    for name, (client, paths) in targets.items():
+        await measure(client, paths, 20, 2)  # warm up
+        result = await measure(client, paths, args.rate, args.seconds)
+        print(
+            json.dumps(
+                {
+                    "benchmark": "api",
+                    "target": name,
+                    "rate": args.rate,
+                    "seconds": args.seconds,
+                    **result,
+                }
+            ),
+            flush=True,
+        )
+        best = 0
+        for rate in (50, 100, 150, 200, 300, 400, 600, 800):
+            ramp = await measure(client, paths, rate, args.ramp_seconds)
+            if ramp["errors"] or ramp["p95_ms"] > 100:
+                break
+            best = rate
+        print(
+            json.dumps({"benchmark": "api", "target": name, "max_rate_p95_under_100ms": best}),
+            flush=True,
+        )
+    await api.aclose()
+    await pages.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loans", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--ramp-seconds", type=float, default=10)
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--sqlite", action="store_true", help="serve from SQLite instead")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="arrears-api-bench-"))
+    admin = None
+    try:
+        if args.sqlite:
+            url = f"sqlite:///{work / 'bench.db'}"
+        else:
+            from sqlalchemy import create_engine, text
+            from sqlalchemy.engine import make_url
+
+            admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text('DROP DATABASE IF EXISTS "arrears_api_bench" WITH (FORCE)'))
+                conn.execute(text('CREATE DATABASE "arrears_api_bench"'))
+            url = (
+                make_url(args.postgres)
+                .set(database="arrears_api_bench")
+                .render_as_string(hide_password=False)
+            )
+        env = prepare(args.loans, work, url)
+        token = json.loads(run(["token", "create", "bench", "--json"], env))["token"]
+        import polars as pl
+
+        loan_ids = pl.read_parquet(work / "book" / "loans.parquet").get_column("loan_id")
+        loan_ids = loan_ids.sample(min(5000, loan_ids.len()), seed=1).to_list()
+        port = free_port()
+        server = subprocess.Popen(
+            [str(EXE), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                try:
+                    if httpx.get(f"{base}/login", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            asyncio.run(main_async(args, base, token, loan_ids))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if admin is not None:
+            from sqlalchemy import text
+
+            with admin.connect() as conn:
+                conn.execute(text('DROP DATABASE IF EXISTS "arrears_api_bench" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()
