@@ -49,3 +49,12 @@ class Settings:
 
     def today(self) -> date:
         return self.business_date or date.today()
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as the environment variables `from_env` reads (for worker processes)."""
+        env = {"ARREARS_DATABASE_URL": self.database_url, "ARREARS_DATA_DIR": str(self.data_dir)}
+        if self.products_file is not None:
+            env["ARREARS_PRODUCTS"] = str(self.products_file)
+        if self.business_date is not None:
+            env["ARREARS_BUSINESS_DATE"] = self.business_date.isoformat()
+        return env

@@ -25,3 +25,42 @@ def test_serve_runs_the_app_with_uvicorn(tmp_path, monkeypatch) -> None:  # type
 def test_serve_refuses_a_database_without_schema(tmp_path) -> None:  # type: ignore[no-untyped-def]
     result = CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path / 'none.db'}", "serve"])
     assert result.exit_code == 2 and "arrears db upgrade" in result.output
+
+
+def test_serve_with_worker_processes_answers_on_loopback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`--workers 2` starts real worker processes that build the app from the same settings."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"sqlite:///{tmp_path / 'workers.db'}"
+    env = {**os.environ, "ARREARS_DATA_DIR": str(tmp_path / "data")}
+    exe = str(Path(sys.executable).with_name("arrears"))
+    subprocess.run([exe, "--db", url, "db", "upgrade"], env=env, check=True, capture_output=True)
+    server = subprocess.Popen(
+        [exe, "--db", url, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline, status = time.monotonic() + 60, None
+        while time.monotonic() < deadline:
+            try:
+                status = httpx.get(f"http://127.0.0.1:{port}/api/v1/me", timeout=2).status_code
+                break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        assert status == 401  # the API is up and refuses an anonymous caller
+        assert httpx.get(f"http://127.0.0.1:{port}/login", timeout=5).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -85,3 +85,19 @@ def _check_policy(app: FastAPI) -> None:
             f"api.policy.POLICY out of step with the routes: missing {sorted(missing)}, "
             f"unknown {sorted(stale)}"
         )
+
+
+def with_pages(app: FastAPI) -> FastAPI:
+    """Mount the web pages on the app (when the `web` package is present)."""
+    try:
+        from arrears.web import mount  # type: ignore[attr-defined]
+    except ImportError:
+        return app
+    mount(app)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app with pages, from the environment's settings: the factory each worker process of
+    `arrears serve --workers N` calls."""
+    return with_pages(create_app(Settings.from_env()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -15,20 +16,30 @@ def serve(
         str, typer.Option("--host", help="Address to listen on. 监听地址。")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port. 端口。")] = 8000,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Worker processes. 工作进程数。")
+    ] = 1,
 ) -> None:
     """Serve the API (/api/v1, docs at /docs) and the pages. 启动 HTTP 服务。"""
     import uvicorn
 
-    from arrears.api.app import create_app
+    from arrears.api.app import create_app, with_pages
 
+    settings = ctx().settings
     with user_errors():
         engine = ctx().engine()
-    application = create_app(ctx().settings, engine=engine, catalog=ctx().catalog())
-    try:
-        from arrears.web import mount  # type: ignore[attr-defined]  # the pages, when present
-    except ImportError:
-        mount = None
-    if mount is not None:
-        mount(application)
     err.print(f"Arrears on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    if workers > 1:
+        # Each worker process builds its own app from the same settings, passed by environment.
+        os.environ.update(settings.to_env())
+        uvicorn.run(
+            "arrears.api.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+        return
+    application = with_pages(create_app(settings, engine=engine, catalog=ctx().catalog()))
     uvicorn.run(application, host=host, port=port, log_level="info")
