@@ -30,7 +30,7 @@ bench: $(STAMP)
 
 # The service under load (PostgreSQL, a real `arrears serve`, loopback): minutes, so on its own.
 bench-api: $(STAMP)
-	$(BIN)/python benchmarks/api.py --loans $(BENCH_LOANS) --rate 200 --seconds 60 --json
+	$(BIN)/python benchmarks/api.py --loans $(BENCH_LOANS) --rate 200 --seconds 60 --workers 2 --json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

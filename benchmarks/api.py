@@ -188,6 +188,7 @@ def main() -> None:
     parser.add_argument("--ramp-seconds", type=float, default=10)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--sqlite", action="store_true", help="serve from SQLite instead")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="arrears-api-bench-"))
@@ -216,7 +217,16 @@ def main() -> None:
         loan_ids = loan_ids.sample(min(5000, loan_ids.len()), seed=1).to_list()
         port = free_port()
         server = subprocess.Popen(
-            [str(EXE), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                str(EXE),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
