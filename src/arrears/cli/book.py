@@ -23,6 +23,7 @@ from arrears.cli.common import (
     parse_date,
     parse_rate,
     payment_app,
+    progress_bar,
     user_errors,
 )
 from arrears.loans.money import format_amount, parse_amount
@@ -434,7 +435,6 @@ def import_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Import a loan book: all rows land or none do. 导入贷款数据：要么全部成功，要么全部不写入。"""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from arrears.imports import ImportRejected, import_book
 
@@ -445,15 +445,7 @@ def import_cmd(
         engine = c.engine()
         catalog = c.catalog()
         try:
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-                disable=as_json,
-            ) as progress:
+            with progress_bar(disable=as_json) as progress:
                 tasks: dict[str, Any] = {}
 
                 def report(step: str, done: int, total: int) -> None:

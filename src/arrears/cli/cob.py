@@ -7,10 +7,19 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from arrears.cli.common import JsonOpt, app, ctx, emit_json, err, fail, out, parse_date, user_errors
+from arrears.cli.common import (
+    JsonOpt,
+    app,
+    ctx,
+    emit_json,
+    fail,
+    out,
+    parse_date,
+    progress_bar,
+    user_errors,
+)
 
 DateOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
 
@@ -54,13 +63,7 @@ def cob_cmd(
     with user_errors():
         db = c.engine()
         catalog = c.catalog()
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
+        with progress_bar(
             disable=as_json or len(days) == 1,
         ) as progress:
             task = progress.add_task("COB 日终", total=len(days))

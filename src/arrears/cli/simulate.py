@@ -9,7 +9,17 @@ from typing import Annotated, Any
 
 import typer
 
-from arrears.cli.common import JsonOpt, app, ctx, emit_json, err, fail, out, parse_date, user_errors
+from arrears.cli.common import (
+    JsonOpt,
+    app,
+    ctx,
+    emit_json,
+    fail,
+    out,
+    parse_date,
+    progress_bar,
+    user_errors,
+)
 
 
 @app.command("simulate")
@@ -40,7 +50,6 @@ def simulate_cmd(
 ) -> None:
     """Simulate a loan book (borrowers, loans, payments, schedules) with ground truth.
     模拟贷款组合（借款人、贷款、还款、还款计划）并输出真实违约标签。"""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from arrears.sim import SimConfig, simulate, write_book
 
@@ -61,15 +70,7 @@ def simulate_cmd(
         catalog = c.catalog()
     started = time.perf_counter()
     config = SimConfig(loans=loans, months=months, seed=seed, end=end_day, stress=stress_day)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=as_json,
-    ) as progress:
+    with progress_bar(disable=as_json) as progress:
         task = progress.add_task("simulate 模拟", total=5)
 
         def report(step: str, done: int, total: int) -> None:
