@@ -193,7 +193,7 @@ def reverse_payment(
 def list_loans(engine: Engine, catalog: Catalog, as_of: date, limit: int = 50) -> list[LoanView]:
     """Status of the first `limit` loans (by id) on `as_of`, computed live from the rules."""
     with unit_of_work(engine) as session:
-        records = [repo.load_loan(session, loan_id) for loan_id in _loan_ids(session, limit)]
+        records = [repo.load_loan(session, loan_id) for loan_id in repo.loan_ids(session, limit)]
     return [
         LoanView(
             loan_status(r.loan, catalog.get(r.product), as_of),
@@ -203,14 +203,6 @@ def list_loans(engine: Engine, catalog: Catalog, as_of: date, limit: int = 50) -
         )
         for r in records
     ]
-
-
-def _loan_ids(session: Session, limit: int) -> list[str]:
-    from sqlalchemy import select
-
-    from arrears.store.tables import Loan as LoanRow
-
-    return list(session.scalars(select(LoanRow.loan_id).order_by(LoanRow.loan_id).limit(limit)))
 
 
 def pause_loan(

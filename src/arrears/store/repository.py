@@ -351,3 +351,8 @@ def add_override(session: Session, loan_id: str, override: Override) -> t.Overri
     session.add(row)
     session.flush()
     return row
+
+
+def loan_ids(session: Session, limit: int) -> list[str]:
+    """The first `limit` loan ids, in id order."""
+    return list(session.scalars(select(t.Loan.loan_id).order_by(t.Loan.loan_id).limit(limit)))
