@@ -27,8 +27,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/simulate.py --loans $(BENCH_LOANS) --months 24 --json
 	$(BIN)/python benchmarks/cob.py --loans $(BENCH_LOANS) --json
 	$(BIN)/python benchmarks/cob_spark.py --loans 10000 --json
+	$(MAKE) --no-print-directory bench-api
 
-# The service under load (PostgreSQL, a real `arrears serve`, loopback): minutes, so on its own.
+# The service under load (PostgreSQL, a real `arrears serve`, loopback; several minutes). Also
+# on its own, since it is the one to re-run after a change to the service.
 bench-api: $(STAMP)
 	$(BIN)/python benchmarks/api.py --loans $(BENCH_LOANS) --rate 200 --seconds 60 --workers 2 --json
 

@@ -86,6 +86,17 @@ def prepare(loans: int, work: Path, url: str) -> dict[str, str]:
     return env
 
 
+def sample_loans(url: str, n: int) -> list[str]:
+    """`n` loan ids drawn evenly from the whole book (a fixed sample, so runs compare)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        ids = [r[0] for r in conn.execute(text("SELECT loan_id FROM loans ORDER BY loan_id"))]
+    engine.dispose()
+    return random.Random(1).sample(ids, min(n, len(ids)))
+
+
 async def measure(client: httpx.AsyncClient, paths: list[str], rate: float, seconds: float):
     """Open loop: a request is due every 1/rate s; its latency runs from when it was due, so
     waiting for a free connection counts. In-flight requests are capped at the pool size (an
@@ -194,12 +205,27 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--sqlite", action="store_true", help="serve from SQLite instead")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument(
+        "--reuse",
+        metavar="URL",
+        help="serve an already prepared database (simulated, imported, closed, with user `bench`)"
+        " instead of building one; its data directory is --data-dir",
+    )
+    parser.add_argument("--data-dir", help="ARREARS_DATA_DIR of the --reuse database")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="arrears-api-bench-"))
     admin = None
     try:
-        if args.sqlite:
+        if args.reuse:
+            url = args.reuse
+            env = {
+                **os.environ,
+                "ARREARS_DATABASE_URL": url,
+                "ARREARS_DATA_DIR": args.data_dir or str(work / "data"),
+                "ARREARS_BUSINESS_DATE": END.isoformat(),
+            }
+        elif args.sqlite:
             url = f"sqlite:///{work / 'bench.db'}"
         else:
             from sqlalchemy import create_engine, text
@@ -214,12 +240,10 @@ def main() -> None:
                 .set(database="arrears_api_bench")
                 .render_as_string(hide_password=False)
             )
-        env = prepare(args.loans, work, url)
+        if not args.reuse:
+            env = prepare(args.loans, work, url)
         token = json.loads(run(["token", "create", "bench", "--json"], env))["token"]
-        import polars as pl
-
-        loan_ids = pl.read_parquet(work / "book" / "loans.parquet").get_column("loan_id")
-        loan_ids = loan_ids.sample(min(5000, loan_ids.len()), seed=1).to_list()
+        loan_ids = sample_loans(env["ARREARS_DATABASE_URL"], 5000)
         port = free_port()
         server = subprocess.Popen(
             [

@@ -39,6 +39,16 @@ class LoanView:
     product: str
     borrower_id: str
 
+    @classmethod
+    def of(cls, record: repo.LoanRecord, catalog: Catalog, as_of: date) -> LoanView:
+        """The view of a loan already read, on `as_of`, computed live from the rules."""
+        return cls(
+            loan_status(record.loan, catalog.get(record.product), as_of),
+            record.loan.terms.currency,
+            record.product,
+            record.borrower_id,
+        )
+
     def to_dict(self) -> dict[str, object]:
         s, money = self.status, (lambda v: None if v is None else format_amount(v, self.currency))
         return {
@@ -71,13 +81,7 @@ def show_loan(engine: Engine, catalog: Catalog, loan_id: str, as_of: date) -> Lo
     """The loan's status on `as_of`, computed live from the rules."""
     with unit_of_work(engine) as session:
         record = repo.load_loan(session, loan_id)
-    product = catalog.get(record.product)
-    return LoanView(
-        loan_status(record.loan, product, as_of),
-        record.loan.terms.currency,
-        record.product,
-        record.borrower_id,
-    )
+    return LoanView.of(record, catalog, as_of)
 
 
 def _restate(session: Session, product: Product, loan: Loan, as_of: date) -> LoanStatus:

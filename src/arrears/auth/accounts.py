@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -213,27 +213,58 @@ def list_tokens(session: Session, username: str) -> list[ApiToken]:
     )
 
 
+# A token's `last_used_at` is written at most this often: a write (and a commit) on every API
+# call would cost more than the call itself; to the minute is what an administrator reads.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+_TOKEN_USER = (
+    select(
+        ApiToken.token_id,
+        ApiToken.revoked_at,
+        ApiToken.last_used_at,
+        User.username,
+        User.role,
+        User.borrower_id,
+        User.active,
+    )
+    .join(User, User.username == ApiToken.username)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def user_for_token(engine: Engine, token: str) -> CurrentUser | None:
     """The active user a bearer token belongs to (None: unknown, revoked or inactive); records
-    when the token was last used."""
+    when the token was last used (to `LAST_USED_RESOLUTION`)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    with unit_of_work(engine) as session:
-        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-        if row is None or row.revoked_at is not None:
-            return None
-        user = session.get(User, row.username)
-        if user is None or not user.active:
-            return None
-        row.last_used_at = now()
-        return _current(user, row.token_id)
+    with engine.connect() as conn:
+        found = conn.execute(_TOKEN_USER, {"token_hash": hash_token(token)}).first()
+    if found is None or found.revoked_at is not None or not found.active:
+        return None
+    at = now()
+    last = found.last_used_at
+    if last is not None and last.tzinfo is None:  # SQLite keeps no zone; we store UTC
+        last = last.replace(tzinfo=UTC)
+    if last is None or at - last >= LAST_USED_RESOLUTION:
+        with engine.begin() as conn:
+            conn.execute(
+                update(ApiToken).where(ApiToken.token_id == found.token_id).values(last_used_at=at)
+            )
+    return CurrentUser(found.username, found.role, found.borrower_id, found.token_id)
 
 
 def active_user(engine: Engine, username: str) -> CurrentUser | None:
     """The user behind a session cookie, if still active (a deactivated user loses sessions)."""
     with unit_of_work(engine) as session:
-        user = session.get(User, username)
-        return _current(user) if user is not None and user.active else None
+        found = session.execute(
+            select(User.username, User.role, User.borrower_id, User.active).where(
+                User.username == username
+            )
+        ).first()
+    if found is None or not found.active:
+        return None
+    return CurrentUser(found.username, found.role, found.borrower_id)
 
 
 def _failures(session: Session, column, value: str, since: datetime) -> int:  # type: ignore[no-untyped-def]

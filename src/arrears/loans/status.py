@@ -87,9 +87,13 @@ def went_overdue_between(repayment: Repayment, start: date, end: date) -> bool:
     return False
 
 
-def loan_status(loan: Loan, product: Product, as_of: date) -> LoanStatus:
-    """The status of `loan` at the end of business on `as_of`."""
-    repayment = replay(loan, product, as_of)
+def loan_status(
+    loan: Loan, product: Product, as_of: date, repayment: Repayment | None = None
+) -> LoanStatus:
+    """The status of `loan` at the end of business on `as_of`. A caller that has already
+    replayed the loan to `as_of` (`replay(loan, product, as_of)`) may pass it as `repayment`."""
+    if repayment is None:
+        repayment = replay(loan, product, as_of)
     pauses = merge_pauses(loan.pauses)
     dpd = days_past_due(repayment, pauses)
     states = repayment.instalments

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from arrears.catalog import Catalog
@@ -66,49 +67,74 @@ def _require_loan(session: Session, loan_id: str) -> t.Loan:
     return row
 
 
-def load_loan(session: Session, loan_id: str) -> LoanRecord:
-    """The loan `loan_id` as a domain value: terms, schedule by seq, payments by date then id
-    (reversed ones flagged), pauses by start date, overrides in the order they were made."""
-    row = _require_loan(session, loan_id)
+# The statements that read one loan, built once: `load_loan` runs on every status request, and
+# building statements and ORM entities there cost more than the rules themselves.
+_L, _I, _P, _Z, _O = t.Loan, t.Instalment, t.Payment, t.PauseRow, t.OverrideRow
+_ID = bindparam("loan_id")
+_READ_LOAN = select(
+    _L.loan_id,
+    _L.borrower_id,
+    _L.product,
+    _L.principal,
+    _L.annual_rate,
+    _L.term_months,
+    _L.repayment_method,
+    _L.disbursed_on,
+    _L.currency,
+    _L.first_due_on,
+    _L.interest_basis,
+    _L.penalty_rate,
+    _L.restructured_on,
+    _L.written_off_on,
+).where(_L.loan_id == _ID)
+_READ_SCHEDULE = (
+    select(_I.seq, _I.due_on, _I.principal, _I.interest, _I.fee)
+    .where(_I.loan_id == _ID)
+    .order_by(_I.seq)
+)
+_READ_PAYMENTS = (
+    select(_P.payment_id, _P.paid_on, _P.amount, _P.reversed_at)
+    .where(_P.loan_id == _ID)
+    .order_by(_P.paid_on, _P.payment_id)
+)
+_READ_PAUSES = (
+    select(_Z.start_on, _Z.end_on, _Z.reason).where(_Z.loan_id == _ID).order_by(_Z.start_on, _Z.id)
+)
+_READ_OVERRIDES = (
+    select(_O.classification, _O.reason, _O.author, _O.expires_on, _O.effective_on)
+    .where(_O.loan_id == _ID)
+    .order_by(_O.id)
+)
+
+
+def read_loan(conn: Connection, loan_id: str) -> LoanRecord:
+    """`load_loan` on a plain connection (the read-only path of the service)."""
+    params = {"loan_id": loan_id}
+    row = conn.execute(_READ_LOAN, params).first()
+    if row is None:
+        raise LoanNotFound(loan_id)
     schedule = tuple(
-        Installment(
-            seq=i.seq, due_on=i.due_on, principal=i.principal, interest=i.interest, fee=i.fee
-        )
-        for i in session.scalars(
-            select(t.Instalment).where(t.Instalment.loan_id == loan_id).order_by(t.Instalment.seq)
-        )
+        Installment(seq=seq, due_on=due_on, principal=principal, interest=interest, fee=fee)
+        for seq, due_on, principal, interest, fee in conn.execute(_READ_SCHEDULE, params)
     )
     payments = tuple(
-        Payment(
-            payment_id=p.payment_id,
-            paid_on=p.paid_on,
-            amount=p.amount,
-            reversed=p.reversed_at is not None,
-        )
-        for p in session.scalars(
-            select(t.Payment)
-            .where(t.Payment.loan_id == loan_id)
-            .order_by(t.Payment.paid_on, t.Payment.payment_id)
-        )
+        Payment(payment_id=pid, paid_on=paid_on, amount=amount, reversed=reversed_at is not None)
+        for pid, paid_on, amount, reversed_at in conn.execute(_READ_PAYMENTS, params)
     )
     pauses = tuple(
-        Pause(start=p.start_on, end=p.end_on, reason=p.reason)
-        for p in session.scalars(
-            select(t.PauseRow)
-            .where(t.PauseRow.loan_id == loan_id)
-            .order_by(t.PauseRow.start_on, t.PauseRow.id)
-        )
+        Pause(start=start, end=end, reason=reason)
+        for start, end, reason in conn.execute(_READ_PAUSES, params)
     )
     overrides = tuple(
         Override(
-            classification=o.classification,
-            reason=o.reason,
-            author=o.author,
-            expires_on=o.expires_on,
-            effective_on=o.effective_on,
+            classification=classification,
+            reason=reason,
+            author=author,
+            expires_on=expires_on,
+            effective_on=effective_on,
         )
-        for o in session.scalars(
-            select(t.OverrideRow).where(t.OverrideRow.loan_id == loan_id).order_by(t.OverrideRow.id)
+        for classification, reason, author, expires_on, effective_on in conn.execute(
+            _READ_OVERRIDES, params
         )
     )
     terms = LoanTerms(
@@ -133,6 +159,14 @@ def load_loan(session: Session, loan_id: str) -> LoanRecord:
         written_off_on=row.written_off_on,
     )
     return LoanRecord(loan=loan, product=row.product, borrower_id=row.borrower_id)
+
+
+def load_loan(session: Session, loan_id: str) -> LoanRecord:
+    """The loan `loan_id` as a domain value: terms, schedule by seq, payments by date then id
+    (reversed ones flagged), pauses by start date, overrides in the order they were made.
+    Reads inside the session's transaction, after flushing what it holds."""
+    session.flush()
+    return read_loan(session.connection(), loan_id)
 
 
 def add_loan(session: Session, record: LoanRecord) -> t.Loan:

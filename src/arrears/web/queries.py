@@ -14,9 +14,7 @@ from arrears.loans.allocation import replay
 from arrears.loans.money import format_amount
 from arrears.loans.status import loan_status
 from arrears.store import tables as t
-from arrears.store.db import unit_of_work
-from arrears.store.events import list_events
-from arrears.store.repository import load_loan
+from arrears.store.repository import read_loan
 
 SEARCH_LIMIT = 50
 
@@ -198,31 +196,43 @@ def _status_dict(status: Any, currency: str) -> dict[str, Any]:
 
 def loan_page(engine: Engine, catalog: Catalog, loan_id: str, as_of: date) -> LoanPage:
     """Everything the loan page shows, on `as_of` (`LoanNotFound` if there is no such loan)."""
-    with unit_of_work(engine) as session:
-        record = load_loan(session, loan_id)
-        row = session.get(t.Loan, loan_id)
-        borrower = session.get(t.Borrower, record.borrower_id)
-        pay_rows = list(
-            session.scalars(
-                select(t.Payment)
-                .where(t.Payment.loan_id == loan_id)
-                .order_by(t.Payment.paid_on, t.Payment.payment_id)
+    # Columns, not ORM entities, and only the rows shown: this page is opened all day long.
+    P, S, E = t.Payment, t.StatusSnapshot, t.Event
+    with engine.connect() as conn:
+        record = read_loan(conn, loan_id)
+        borrower_name = conn.execute(
+            select(t.Borrower.name).where(t.Borrower.borrower_id == record.borrower_id)
+        ).scalar()
+        pay_rows = conn.execute(
+            select(P.payment_id, P.paid_on, P.amount, P.reference, P.reversed_at, P.reversal_reason)
+            .where(P.loan_id == loan_id)
+            .order_by(P.paid_on, P.payment_id)
+        ).all()
+        snaps = conn.execute(
+            select(
+                S.as_of,
+                S.status,
+                S.days_past_due,
+                S.bucket,
+                S.classification,
+                S.ifrs9_stage,
+                S.outstanding_principal,
             )
-        )
-        snaps = list(
-            session.scalars(
-                select(t.StatusSnapshot)
-                .where(t.StatusSnapshot.loan_id == loan_id)
-                .order_by(t.StatusSnapshot.as_of.desc())
-                .limit(60)
-            )
-        )
-        events = list_events(session, loan_id=loan_id, limit=10_000)
-    assert row is not None
+            .where(S.loan_id == loan_id)
+            .order_by(S.as_of.desc())
+            .limit(60)
+        ).all()
+        events = conn.execute(
+            select(E.seq, E.type, E.occurred_at, E.payload)
+            .where(E.loan_id == loan_id)
+            .order_by(E.seq.desc())
+            .limit(50)
+        ).all()
+    terms_ = record.loan.terms
     product = catalog.get(record.product)
     ccy = record.loan.terms.currency
-    status = loan_status(record.loan, product, as_of)
     rep = replay(record.loan, product, as_of)
+    status = loan_status(record.loan, product, as_of, repayment=rep)
     schedule = []
     for inst in rep.instalments:
         item = inst.item
@@ -276,21 +286,25 @@ def loan_page(engine: Engine, catalog: Catalog, loan_id: str, as_of: date) -> Lo
     terms = [
         ("Product", "产品", record.product),
         ("Currency", "币种", ccy),
-        ("Principal", "本金", money(row.principal, ccy)),
-        ("Annual rate", "年利率", f"{row.annual_rate * 100:.2f}%"),
-        ("Term (months)", "期限（月）", str(row.term_months)),
-        ("Repayment method", "还款方式", row.repayment_method),
-        ("Disbursed on", "放款日", row.disbursed_on.isoformat()),
-        ("First due on", "首期还款日", row.first_due_on.isoformat() if row.first_due_on else "—"),
+        ("Principal", "本金", money(terms_.principal, ccy)),
+        ("Annual rate", "年利率", f"{terms_.annual_rate * 100:.2f}%"),
+        ("Term (months)", "期限（月）", str(terms_.term_months)),
+        ("Repayment method", "还款方式", terms_.method),
+        ("Disbursed on", "放款日", terms_.disbursed_on.isoformat()),
+        (
+            "First due on",
+            "首期还款日",
+            terms_.first_due_on.isoformat() if terms_.first_due_on else "—",
+        ),
     ]
-    if row.restructured_on:
-        terms.append(("Restructured on", "重组日", row.restructured_on.isoformat()))
-    if row.written_off_on:
-        terms.append(("Written off on", "核销日", row.written_off_on.isoformat()))
+    if record.loan.restructured_on:
+        terms.append(("Restructured on", "重组日", record.loan.restructured_on.isoformat()))
+    if record.loan.written_off_on:
+        terms.append(("Written off on", "核销日", record.loan.written_off_on.isoformat()))
     return LoanPage(
         loan_id=loan_id,
         borrower_id=record.borrower_id,
-        borrower_name=borrower.name if borrower else None,
+        borrower_name=borrower_name,
         product=record.product,
         currency=ccy,
         terms=terms,
@@ -305,7 +319,7 @@ def loan_page(engine: Engine, catalog: Catalog, loan_id: str, as_of: date) -> Lo
                 "occurred_at": e.occurred_at.strftime("%Y-%m-%d %H:%M"),
                 "payload": ", ".join(f"{k}={v}" for k, v in (e.payload or {}).items()),
             }
-            for e in reversed(events[-50:])
+            for e in events
         ],
     )
 

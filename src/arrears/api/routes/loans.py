@@ -20,11 +20,11 @@ from arrears.api.deps import (
     TodayDep,
     delinquent_loans_query,
     require_loan_access,
+    visible_loan,
 )
 from arrears.api.policy import API_PREFIX
 from arrears.api.schemas import EventPage, LoanStatusOut, Page, PaymentOut, ScheduleOut, SnapshotOut
 from arrears.loans.money import format_amount
-from arrears.loans.status import loan_status
 from arrears.store import repository as repo
 from arrears.store.db import unit_of_work
 from arrears.store.events import list_events
@@ -53,15 +53,7 @@ def list_loans(
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         ids = list(session.scalars(query.order_by(Loan.loan_id).offset(offset).limit(limit)))
         records = [repo.load_loan(session, loan_id) for loan_id in ids]
-    items = [
-        servicing.LoanView(
-            loan_status(r.loan, catalog.get(r.product), day),
-            r.loan.terms.currency,
-            r.product,
-            r.borrower_id,
-        ).to_dict()
-        for r in records
-    ]
+    items = [servicing.LoanView.of(r, catalog, day).to_dict() for r in records]
     return {"items": items, "total": total, "offset": offset, "limit": limit}
 
 
@@ -75,17 +67,15 @@ def get_loan(
     as_of: OptionalDay = None,
 ) -> dict[str, object]:
     """The loan's status on `as_of` (default today), replayed from its schedule and payments."""
-    require_loan_access(engine, catalog, user, loan_id, today)
-    return servicing.show_loan(engine, catalog, loan_id, as_of or today).to_dict()
+    record = visible_loan(engine, catalog, user, loan_id, today)
+    return servicing.LoanView.of(record, catalog, as_of or today).to_dict()
 
 
 @router.get("/{loan_id}/schedule", response_model=ScheduleOut)
 def get_schedule(
     loan_id: IdPath, user: CurrentUserDep, engine: EngineDep, catalog: CatalogDep, today: TodayDep
 ) -> dict[str, object]:
-    require_loan_access(engine, catalog, user, loan_id, today)
-    with unit_of_work(engine) as session:
-        record = repo.load_loan(session, loan_id)
+    record = visible_loan(engine, catalog, user, loan_id, today)
     ccy = record.loan.terms.currency
     return {
         "loan_id": loan_id,
