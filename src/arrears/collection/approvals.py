@@ -170,9 +170,26 @@ def decide(
     return row
 
 
-def list_approvals(engine: Engine, state: str | None = "pending") -> list[ApprovalRow]:
+def list_approvals(engine: Engine, state: str | None = "pending") -> list[dict[str, Any]]:
+    """Approvals (oldest first), amounts as decimal text in the case currency."""
     with unit_of_work(engine) as session:
-        query = select(ApprovalRow).order_by(ApprovalRow.approval_id)
+        query = (
+            select(ApprovalRow, CollectionCase.currency)
+            .join(CollectionCase, CollectionCase.case_id == ApprovalRow.case_id)
+            .order_by(ApprovalRow.approval_id)
+        )
         if state:
             query = query.where(ApprovalRow.state == state)
-        return list(session.scalars(query))
+        return [
+            {
+                "approval_id": r.approval_id,
+                "kind": r.kind,
+                "case_id": r.case_id,
+                "amount": format_amount(r.amount, currency),
+                "state": r.state,
+                "maker": r.maker,
+                "checker": r.checker,
+                "reason": r.reason,
+            }
+            for r, currency in session.execute(query)
+        ]
