@@ -26,7 +26,9 @@ from arrears.store.tables import ApprovalRow, CollectionCase
 
 FollowUp = Callable[[Catalog], None]
 Apply = Callable[[Session, ApprovalRow, date], list[FollowUp]]
+Reject = Callable[[Session, ApprovalRow, date], None]
 _APPLY: dict[str, Apply] = {}
+_REJECT: dict[str, Reject] = {}
 
 
 def on_approved(kind: str) -> Callable[[Apply], Apply]:
@@ -38,6 +40,21 @@ def on_approved(kind: str) -> Callable[[Apply], Apply]:
         return fn
 
     return register
+
+
+def on_rejected(kind: str) -> Callable[[Reject], Reject]:
+    """Register what a rejection of `kind` does (in the decision's transaction)."""
+
+    def register(fn: Reject) -> Reject:
+        _REJECT[kind] = fn
+        return fn
+
+    return register
+
+
+def _load_handlers() -> None:
+    """Import the modules that register what each kind does (a fresh process may not have)."""
+    from arrears.collection import arrangements, cases, writeoff  # noqa: F401
 
 
 def request(
@@ -52,6 +69,7 @@ def request(
 ) -> tuple[ApprovalRow, list[FollowUp]]:
     """Open an approval for `kind` on `case`; approved at once when the maker's limit covers
     `amount`. Returns the row and any follow-ups to run after commit."""
+    _load_handlers()
     who = actor(session, maker)
     row = ApprovalRow(
         kind=kind,
@@ -122,6 +140,7 @@ def decide(
     """The checker's decision. Refused when the checker is the maker, or their role's limit for
     this kind does not cover the amount, or the request is no longer pending."""
     policy = policy or load_policy()
+    _load_handlers()
     if not reason.strip():
         raise CollectionRefused("a decision needs a reason (审批需填写理由)")
     with unit_of_work(engine) as session:
@@ -164,6 +183,8 @@ def decide(
                     "reason": reason,
                 },
             )
+            if row.kind in _REJECT:
+                _REJECT[row.kind](session, row, today)
             follow = []
     for step in follow:
         step(catalog or load_catalog())

@@ -160,9 +160,9 @@ def judge_promises(promises: pl.DataFrame, payments: pl.DataFrame, as_of: date) 
 
 
 def close_reason(case_loans: pl.DataFrame, settled: pl.Series) -> pl.DataFrame:
-    """Why each case whose borrower is no longer delinquent closes: `written_off` if any of its
-    loans was written off, else `settled` if an approved settlement exists, else `paid_off` if
-    every loan is paid off, else `cured`. `case_loans`: case_id, status (the loan's)."""
+    """Why each case whose borrower is no longer delinquent closes: `settled` if it has an
+    approved or completed settlement, else `written_off` if any of its loans was written off,
+    else `paid_off` if every loan is paid off, else `cured`. `case_loans`: case_id, status (the loan's)."""
     return (
         case_loans.group_by("case_id")
         .agg(
@@ -170,10 +170,10 @@ def close_reason(case_loans: pl.DataFrame, settled: pl.Series) -> pl.DataFrame:
             all_paid_off=(pl.col("status") == "paid_off").all(),
         )
         .with_columns(
-            close_reason=pl.when(pl.col("any_written_off"))
-            .then(pl.lit("written_off"))
-            .when(pl.col("case_id").is_in(settled.implode()))
+            close_reason=pl.when(pl.col("case_id").is_in(settled.implode()))
             .then(pl.lit("settled"))
+            .when(pl.col("any_written_off"))
+            .then(pl.lit("written_off"))
             .when(pl.col("all_paid_off"))
             .then(pl.lit("paid_off"))
             .otherwise(pl.lit("cured"))
