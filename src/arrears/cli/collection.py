@@ -613,3 +613,263 @@ def legal_list(
         return
     headers = ["legal_id", "case_id", "state", "court", "claimed", "awarded", "recovered"]
     _table("Lawsuits 诉讼", headers, [[r[h] for h in headers] for r in rows])
+
+
+# ------------------------------------------------------------------ plans, settlements, write-off
+
+
+@case_app.command("plan")
+def case_plan(
+    case_id: Annotated[str, typer.Argument()],
+    count: Annotated[int, typer.Option("--count", help="New monthly instalments. 期数。")],
+    first_due: Annotated[str, typer.Option("--first-due", help="YYYY-MM-DD. 首期日。")],
+    user: UserOpt,
+    policy: PolicyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Propose a repayment plan re-ageing the arrears (approval above the maker's limit).
+    提出还款计划（重组逾期款）。"""
+    from arrears.collection.arrangements import propose_plan
+
+    c = ctx()
+    with errors():
+        row = propose_plan(
+            c.engine(),
+            case_id,
+            user,
+            count=count,
+            first_due=parse_date(first_due, "--first-due"),
+            today=c.settings.today(),
+            policy=_policy(policy),
+            catalog=c.catalog(),
+        )
+    if as_json:
+        emit_json(row)
+        return
+    out.print(
+        f"plan 还款计划 {row['arrangement_id']}: {row['amount']} in 分 {count} instalments 期, "
+        f"{row['state']} (approval 审批 {row['approval_id']})"
+    )
+
+
+@case_app.command("settle")
+def case_settle(
+    case_id: Annotated[str, typer.Argument()],
+    amount: Annotated[str, typer.Option("--amount", help="Agreed amount. 和解金额。")],
+    pay_by: Annotated[str, typer.Option("--pay-by", help="YYYY-MM-DD. 付款期限。")],
+    user: UserOpt,
+    policy: PolicyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Propose a settlement for less than owed (the waiver needs approval). 提出和解（减免需审批）。"""
+    from arrears.collection.arrangements import propose_settlement
+
+    c = ctx()
+    with errors():
+        row = propose_settlement(
+            c.engine(),
+            case_id,
+            user,
+            amount=amount,
+            pay_by=parse_date(pay_by, "--pay-by"),
+            today=c.settings.today(),
+            policy=_policy(policy),
+            catalog=c.catalog(),
+        )
+    if as_json:
+        emit_json(row)
+        return
+    out.print(
+        f"settlement 和解 {row['arrangement_id']}: pay 付 {row['amount']}, waive 减免 "
+        f"{row['waived']}, {row['state']} (approval 审批 {row['approval_id']})"
+    )
+
+
+@case_app.command("settle-complete")
+def case_settle_complete(
+    arrangement_id: Annotated[int, typer.Argument()], user: UserOpt, as_json: JsonOpt = False
+) -> None:
+    """Close a paid settlement: the rest is written off as waived. 和解结清（余额减免核销）。"""
+    from arrears.collection.arrangements import complete_settlement
+
+    c = ctx()
+    with errors():
+        row = complete_settlement(
+            c.engine(), arrangement_id, user, today=c.settings.today(), catalog=c.catalog()
+        )
+    if as_json:
+        emit_json(row)
+        return
+    out.print(f"settlement 和解 {arrangement_id}: completed 已结清")
+
+
+@case_app.command("write-off")
+def case_write_off(
+    case_id: Annotated[str, typer.Argument()],
+    reason: Annotated[str, typer.Option("--reason")],
+    user: UserOpt,
+    policy: PolicyOpt = None,
+) -> None:
+    """Request a write-off of the case's loans (maker-checker). 申请核销。"""
+    from arrears.collection.writeoff import request_write_off
+
+    c = ctx()
+    with errors():
+        row = request_write_off(
+            c.engine(),
+            case_id,
+            user,
+            reason,
+            today=c.settings.today(),
+            policy=_policy(policy),
+            catalog=c.catalog(),
+        )
+    out.print(f"approval 审批 {row.approval_id}: {row.state}")
+
+
+recovery_app = typer.Typer(help="Recoveries after write-off. 核销后回收。", no_args_is_help=True)
+app.add_typer(recovery_app, name="recovery")
+
+
+@recovery_app.command("add")
+def recovery_add(
+    loan_id: Annotated[str, typer.Argument()],
+    amount: Annotated[str, typer.Option("--amount")],
+    user: UserOpt,
+    source: Annotated[
+        str, typer.Option("--source", help="borrower|agency|legal|guarantor|collateral")
+    ] = "borrower",
+    on: Annotated[str | None, typer.Option("--on", help="YYYY-MM-DD (default today)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record money received on a written-off loan. 登记核销后回收款。"""
+    from arrears.collection.writeoff import record_recovery
+
+    c = ctx()
+    day = parse_date(on, "--on") if on else c.settings.today()
+    with errors():
+        row = record_recovery(c.engine(), loan_id, amount, user, received_on=day, source=source)
+    if as_json:
+        emit_json(row)
+        return
+    out.print(f"recovery 回收 {row['recovery_id']}: {row['amount']} on {row['loan_id']}")
+
+
+@recovery_app.command("list")
+def recovery_list(as_json: JsonOpt = False) -> None:
+    """Recoveries after write-off per loan. 核销后回收汇总。"""
+    from arrears.collection.writeoff import recoveries
+
+    with errors():
+        rows = recoveries(ctx().engine())
+    if as_json:
+        emit_json(rows)
+        return
+    headers = ["loan_id", "written_off_on", "recovered", "recoveries"]
+    _table("Recoveries 核销后回收", headers, [[r[h] for h in headers] for r in rows])
+
+
+# ------------------------------------------------------------------ agencies
+
+
+@agency_app.command("add")
+def agency_add(
+    agency_id: Annotated[str, typer.Argument()],
+    name: Annotated[str, typer.Option("--name")],
+    commission: Annotated[str, typer.Option("--commission", help="Rate, e.g. 0.15. 佣金率。")],
+    user: UserOpt,
+    evaluated_on: Annotated[str | None, typer.Option("--evaluated-on")] = None,
+) -> None:
+    """Add a collection agency. 新增委外机构。"""
+    from arrears.collection.writeoff import add_agency
+
+    day = parse_date(evaluated_on, "--evaluated-on") if evaluated_on else None
+    with errors():
+        add_agency(ctx().engine(), agency_id, name, commission, user, evaluated_on=day)
+    out.print(f"agency 机构 {agency_id} added 已新增")
+
+
+@agency_app.command("evaluate")
+def agency_evaluate(
+    agency_id: Annotated[str, typer.Argument()],
+    user: UserOpt,
+    notes: Annotated[str, typer.Option("--notes")],
+    on: Annotated[str | None, typer.Option("--on")] = None,
+) -> None:
+    """Record an agency's evaluation (needed yearly for new placements). 登记机构评估。"""
+    from arrears.collection.writeoff import evaluate_agency
+
+    c = ctx()
+    day = parse_date(on, "--on") if on else c.settings.today()
+    with errors():
+        evaluate_agency(c.engine(), agency_id, user, on=day, notes=notes)
+    out.print(f"agency 机构 {agency_id} evaluated 已评估 {day}")
+
+
+@agency_app.command("place")
+def agency_place(
+    case_id: Annotated[str, typer.Argument()],
+    agency: Annotated[str, typer.Option("--agency")],
+    user: UserOpt,
+    policy: PolicyOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Place a case with an agency. 案件委外。"""
+    from arrears.collection.writeoff import place_case
+
+    c = ctx()
+    with errors():
+        row = place_case(
+            c.engine(), case_id, agency, user, today=c.settings.today(), policy=_policy(policy)
+        )
+    if as_json:
+        emit_json(row)
+        return
+    out.print(f"placement 委外 {row['placement_id']}: {case_id} → {agency}")
+
+
+@agency_app.command("result")
+def agency_result(
+    placement_id: Annotated[int, typer.Argument()],
+    recovered: Annotated[str, typer.Option("--recovered")],
+    user: UserOpt,
+    result: Annotated[str | None, typer.Option("--result")] = None,
+) -> None:
+    """Add an agency's recovered amount (commission follows). 登记委外回款。"""
+    from arrears.collection.writeoff import record_agency_result
+
+    with errors():
+        row = record_agency_result(ctx().engine(), placement_id, recovered, user, result=result)
+    out.print(
+        f"placement 委外 {placement_id}: recovered 回款 {row['recovered']}, commission 佣金 {row['commission']}"
+    )
+
+
+@agency_app.command("recall")
+def agency_recall(
+    placement_id: Annotated[int, typer.Argument()],
+    user: UserOpt,
+    result: Annotated[str, typer.Option("--result")],
+) -> None:
+    """Recall a placed case. 撤回委外。"""
+    from arrears.collection.writeoff import recall_case
+
+    c = ctx()
+    with errors():
+        recall_case(c.engine(), placement_id, user, today=c.settings.today(), result=result)
+    out.print(f"placement 委外 {placement_id} recalled 已撤回")
+
+
+@agency_app.command("list")
+def agency_list(as_json: JsonOpt = False) -> None:
+    """Agencies, evaluation status and results. 委外机构列表。"""
+    from arrears.collection.writeoff import list_agencies
+
+    c = ctx()
+    with errors():
+        rows = list_agencies(c.engine(), c.settings.today())
+    if as_json:
+        emit_json(rows)
+        return
+    headers = ["agency_id", "name", "commission_rate", "evaluated_on", "may_place", "placements"]
+    _table("Agencies 委外机构", headers, [[r[h] for h in headers] for r in rows])
