@@ -148,3 +148,52 @@ def test_bad_policy_file_names_file_and_line(closed_db, tmp_path):
     policy.write_text("version: x\nstages: []\npermissions: {}\napproval_limits: {}\n")
     result = run(closed_db, "case", "update", "--policy", str(policy))
     assert result.exit_code == 2 and f"{policy}:2" in result.stderr and "stages" in result.stderr
+
+
+def test_maker_checker_and_agency_commands(closed_db):
+    rows = json.loads(run(closed_db, "case", "list", "--stage", "late", "--json").stdout)
+    case_id = rows[-1]["case_id"]
+    asked = run(closed_db, "case", "write-off", case_id, "--reason", "bankrupt", "--user", "ann")
+    assert asked.exit_code == 0 and "pending" in asked.stdout
+    pending = json.loads(run(closed_db, "approval", "list", "--json").stdout)
+    mine = next(a for a in pending if a["case_id"] == case_id and a["kind"] == "write_off")
+    own = run(
+        closed_db, "approval", "decide", str(mine["approval_id"]), "--user", "ann", "--reason", "x"
+    )
+    assert own.exit_code == 2 and "cannot also approve" in own.stderr
+    ok = run(
+        closed_db,
+        "approval",
+        "decide",
+        str(mine["approval_id"]),
+        "--user",
+        "boss",
+        "--reason",
+        "ok",
+    )
+    assert ok.exit_code == 0 and "approved" in ok.stdout
+    assert (
+        run(
+            closed_db,
+            "agency",
+            "add",
+            "AG1",
+            "--name",
+            "华东",
+            "--commission",
+            "0.2",
+            "--user",
+            "boss",
+        ).exit_code
+        == 0
+    )
+    other = rows[0]["case_id"]
+    refused = run(closed_db, "agency", "place", other, "--agency", "AG1", "--user", "boss")
+    assert refused.exit_code == 2 and "evaluation" in refused.stderr
+    assert (
+        run(closed_db, "agency", "evaluate", "AG1", "--notes", "ok", "--user", "boss").exit_code
+        == 0
+    )
+    placed = run(closed_db, "agency", "place", other, "--agency", "AG1", "--user", "boss", "--json")
+    assert placed.exit_code == 0, placed.output
+    assert json.loads(run(closed_db, "agency", "list", "--json").stdout)[0]["live_placements"] == 1
