@@ -84,7 +84,7 @@ def test_unknown_action_and_unknown_rule_target_are_refused():
         parse_policy(SHIPPED.replace("[sms, email, robot_call, call]", "[sms, fax]"), "p.yaml")
     with pytest.raises(PolicyError, match="'to' 'court'"):
         parse_policy(SHIPPED.replace("to: legal", "to: court"), "p.yaml")
-    with pytest.raises(PolicyError, match=r"p.yaml:18: field stages.0.mindpd .*Extra inputs"):
+    with pytest.raises(PolicyError, match=r"p.yaml:18: field 字段 stages.0.mindpd .*Extra inputs"):
         parse_policy(SHIPPED.replace("min_dpd: 1\n", "min_dpd: 1\n    mindpd: 3\n", 1), "p.yaml")
 
 

@@ -237,7 +237,9 @@ def propose_plan(
             f"a plan has 1 to {MAX_PLAN_INSTALMENTS} instalments, not {count} (期数无效)"
         )
     if first_due <= today:
-        raise CollectionRefused(f"the first plan date {first_due} must be after today {today}")
+        raise CollectionRefused(
+            f"the first plan date {first_due} must be after today {today} (首期日须晚于今天)"
+        )
 
     def amount_of(session: Session, case) -> tuple[int, int, int]:
         arrears = 0
@@ -269,7 +271,7 @@ def propose_settlement(
     weighs."""
     policy, catalog = policy or load_policy(), catalog or load_catalog()
     if pay_by < today:
-        raise CollectionRefused(f"pay-by date {pay_by} is before today {today}")
+        raise CollectionRefused(f"pay-by date {pay_by} is before today {today} (付款期限已过)")
 
     def amount_of(session: Session, case) -> tuple[int, int, int]:
         owed = 0
@@ -402,7 +404,9 @@ def complete_settlement(
         if row is None or row.kind != "settlement":
             raise CollectionRefused(f"settlement {arrangement_id} not found (和解不存在)")
         if row.state != "approved":
-            raise CollectionRefused(f"settlement {arrangement_id} is {row.state}, not approved")
+            raise CollectionRefused(
+                f"settlement {arrangement_id} is {row.state}, not approved (和解未获批准)"
+            )
         case = require_case(session, row.case_id, lock=True)
         loan_ids = _case_loans(session, row.case_id)
         paid = int(

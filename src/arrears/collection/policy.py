@@ -162,7 +162,7 @@ class StagePolicy(BaseModel):
             return self.stage_names.index(stage)
         except ValueError:
             raise PolicyError(
-                f"{stage!r} is not a stage of policy {self.version} ({', '.join(self.stage_names)})"
+                f"{stage!r} is not a stage of policy {self.version} ({', '.join(self.stage_names)}) (阶段不存在)"
             ) from None
 
     def stage(self, name: str) -> Stage:
@@ -331,9 +331,9 @@ def parse_policy(text: str, source: str) -> StagePolicy:
     try:
         raw = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
-        raise PolicyError(f"{source}: not valid YAML: {exc}") from None
+        raise PolicyError(f"{source}: not valid YAML 格式错误: {exc}") from None
     if not isinstance(raw, dict):
-        raise PolicyError(f"{source}: expected a mapping with 'stages:' at the top")
+        raise PolicyError(f"{source}: expected a mapping with 'stages:' at the top (顶层须为映射)")
     try:
         return StagePolicy.model_validate(_plain(raw))
     except ValidationError as exc:
@@ -344,7 +344,7 @@ def parse_policy(text: str, source: str) -> StagePolicy:
         field = ".".join(str(p) for p in loc) or "(policy)"
         value = first.get("input")
         shown = "" if isinstance(value, dict | list) else f" (value {value!r})"
-        raise PolicyError(f"{where}: field {field}{shown}: {first['msg']}") from None
+        raise PolicyError(f"{where}: field 字段 {field}{shown}: {first['msg']}") from None
 
 
 def load_policy(path: Path | None = None) -> StagePolicy:
@@ -355,5 +355,7 @@ def load_policy(path: Path | None = None) -> StagePolicy:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise PolicyError(f"{path}: cannot read the policy file: {exc.strerror}") from None
+        raise PolicyError(
+            f"{path}: cannot read the policy file 无法读取策略文件: {exc.strerror}"
+        ) from None
     return parse_policy(text, str(path))

@@ -108,7 +108,9 @@ def set_collector(
         policy.rank(stage)
     for segment in segments or ():
         if segment not in SEGMENTS:
-            raise CollectionRefused(f"segment {segment!r} is not one of {', '.join(SEGMENTS)}")
+            raise CollectionRefused(
+                f"segment {segment!r} is not one of {', '.join(SEGMENTS)} (客群无效)"
+            )
     with unit_of_work(engine) as session:
         if actor(session, by).role not in ADMIN_ROLES:
             raise NotAllowed(f"{by} may not manage collectors (无权管理催收员)")

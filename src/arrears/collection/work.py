@@ -74,7 +74,9 @@ def log_contact(
             f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)} (结果无效)"
         )
     if direction not in DIRECTIONS:
-        raise CollectionRefused(f"direction {direction!r} is not one of {', '.join(DIRECTIONS)}")
+        raise CollectionRefused(
+            f"direction {direction!r} is not one of {', '.join(DIRECTIONS)} (方向无效)"
+        )
     with unit_of_work(engine) as session:
         who = actor(session, username)
         case = require_case(session, case_id, lock=True)

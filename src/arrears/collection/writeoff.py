@@ -141,7 +141,9 @@ def record_recovery(
 ) -> dict[str, Any]:
     """Money received on a written-off loan: kept apart from payments, with its source."""
     if source not in RECOVERY_SOURCES:
-        raise CollectionRefused(f"source {source!r} is not one of {', '.join(RECOVERY_SOURCES)}")
+        raise CollectionRefused(
+            f"source {source!r} is not one of {', '.join(RECOVERY_SOURCES)} (来源无效)"
+        )
     with unit_of_work(engine) as session:
         who = actor(session, username)
         loan = session.get(LoanRow, loan_id)
@@ -233,7 +235,9 @@ def add_agency(
     try:
         rate = Decimal(commission_rate)
     except ArithmeticError:
-        raise CollectionRefused(f"commission rate {commission_rate!r} is not a decimal") from None
+        raise CollectionRefused(
+            f"commission rate {commission_rate!r} is not a decimal (佣金率无效)"
+        ) from None
     if not rate.is_finite() or not 0 <= rate < 1:
         raise CollectionRefused(f"commission rate {commission_rate} must be in [0, 1) (佣金率无效)")
     with unit_of_work(engine) as session:
@@ -393,7 +397,9 @@ def recall_case(
         if row is None:
             raise CollectionRefused(f"placement {placement_id} not found (委外记录不存在)")
         if row.recalled_on is not None:
-            raise CollectionRefused(f"placement {placement_id} was recalled on {row.recalled_on}")
+            raise CollectionRefused(
+                f"placement {placement_id} was recalled on {row.recalled_on} (已撤回)"
+            )
         case = require_case(session, row.case_id, lock=True)
         row.recalled_on, row.result = today, result
         case.assigned_to, case.assigned_on = None, None  # back to the in-house queue
