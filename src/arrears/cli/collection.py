@@ -873,3 +873,50 @@ def agency_list(as_json: JsonOpt = False) -> None:
         return
     headers = ["agency_id", "name", "commission_rate", "evaluated_on", "may_place", "placements"]
     _table("Agencies 委外机构", headers, [[r[h] for h in headers] for r in rows])
+
+
+@collector_app.command("performance")
+def collector_performance_cmd(
+    from_: Annotated[str, typer.Option("--from", help="YYYY-MM-DD. 起始日期。")],
+    to: Annotated[str, typer.Option("--to", help="YYYY-MM-DD. 截止日期。")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Collector performance: contacts, RPC, promise and kept rates, collected, quality.
+    催收员绩效（不只看回款）。"""
+    from arrears.collection.performance import collector_performance
+
+    start, end = parse_date(from_, "--from"), parse_date(to, "--to")
+    if end < start:
+        fail(f"--to {end} is before --from {start}")
+    with errors():
+        rows = collector_performance(ctx().engine(), start, end)
+    if as_json:
+        emit_json(rows)
+        return
+    pct = lambda v: "" if v is None else f"{v:.0%}"  # noqa: E731
+    _table(
+        f"Collector performance 催收员绩效 {start} … {end}",
+        [
+            "collector 催收员",
+            "attempts 外呼",
+            "RPC rate 接通本人率",
+            "promise rate 承诺率",
+            "kept rate 兑现率",
+            "collected 回款",
+            "blocked 合规拦截",
+            "disputes 争议率",
+        ],
+        [
+            [
+                r["collector"],
+                r["attempts"],
+                pct(r["rpc_rate"]),
+                pct(r["promise_rate"]),
+                pct(r["kept_rate"]),
+                ", ".join(f"{v} {k}" for k, v in r["collected"].items()),
+                pct(r["compliance_block_rate"]),
+                pct(r["dispute_rate"]),
+            ]
+            for r in rows
+        ],
+    )
