@@ -155,9 +155,32 @@ def test_settlement_with_waiver_closes_the_case_as_settled(book, close):
     post_payment(book, CATALOG, "L-4", "2000.00", date(2024, 2, 21), today=date(2024, 2, 21))
     done = complete_settlement(book, deal["arrangement_id"], "rita", today=date(2024, 2, 21))
     assert done["state"] == "completed"
-    close(book, date(2024, 2, 22))
+    close(book, date(2024, 2, 21))
     closed = case(book, "B-3")
     assert (closed.status, closed.close_reason) == ("closed", "settled")
     with unit_of_work(book) as s:
         off = s.scalars(select(Event).where(Event.type == "loan.written_off")).one()
     assert off.loan_id == "L-4" and off.payload["reason"] == "settlement"
+
+
+def test_daily_update_completes_a_paid_settlement_and_lapses_an_unpaid_one(book, close):
+    day = date(2024, 2, 20)
+    close(book, day)
+    paid_case, late_case = case_id(book, "B-3"), case_id(book, "B-2")
+    paid = propose_settlement(
+        book, paid_case, "rita", amount="2000.00", pay_by=date(2024, 2, 25), today=day
+    )
+    late = propose_settlement(
+        book, late_case, "rita", amount="2000.00", pay_by=date(2024, 2, 22), today=day
+    )
+    assert paid["state"] == late["state"] == "approved"  # within a risk manager's limit
+    post_payment(book, CATALOG, "L-4", "1500.00", date(2024, 2, 21), today=date(2024, 2, 21))
+    post_payment(book, CATALOG, "L-4", "500.00", date(2024, 2, 22), today=date(2024, 2, 22))
+    close(book, date(2024, 2, 22))
+    assert (case(book, "B-3").status, case(book, "B-3").close_reason) == ("closed", "settled")
+    assert case(book, "B-2").status == "open"
+    close(book, date(2024, 2, 23))
+    with unit_of_work(book) as s:
+        types = [e.type for e in s.scalars(select(Event).where(Event.type.like("settlement.%")))]
+    assert types.count("settlement.completed") == 1 and types.count("settlement.lapsed") == 1
+    assert case(book, "B-2").status == "open"  # a lapsed settlement leaves the case to collection

@@ -89,7 +89,7 @@ def cob_cmd(
                     )
                 )
                 if cases:
-                    _update_cases(db, day)
+                    _update_cases(db, day, catalog)
                 progress.advance(task)
     if as_json:
         emit_json([r.to_dict() for r in results] if len(results) > 1 else results[0].to_dict())
@@ -118,14 +118,14 @@ def cob_cmd(
     out.print(table)
 
 
-def _update_cases(db, day) -> None:
+def _update_cases(db, day, catalog) -> None:
     """The collection case update after a close; a date already updated (or an earlier one) is
     left as it is with a note, so re-running an old close never fails on it."""
     from arrears.collection.common import CollectionRefused
     from arrears.collection.update import update_cases
 
     try:
-        update_cases(db, day)
+        update_cases(db, day, catalog=catalog)
     except CollectionRefused as exc:
         err.print(f"cases 案件: {exc}", markup=False, highlight=False)
 

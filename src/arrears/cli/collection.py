@@ -156,7 +156,7 @@ def case_update(
     c = ctx()
     day = parse_date(as_of, "--as-of") if as_of else c.settings.today()
     with errors():
-        result = update_cases(c.engine(), day, _policy(policy))
+        result = update_cases(c.engine(), day, _policy(policy), c.catalog())
     if as_json:
         emit_json(result.to_dict())
         return

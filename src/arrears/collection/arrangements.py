@@ -463,3 +463,56 @@ def list_arrangements(engine: Engine, case_id: str | None = None) -> list[dict[s
         if case_id:
             query = query.where(ArrangementRow.case_id == case_id)
         return [_view(a) for a in session.scalars(query)]
+
+
+def review_settlements(engine: Engine, as_of: date, catalog: Catalog) -> dict[str, int]:
+    """The daily look at approved settlements: complete those whose payments reached the agreed
+    amount by `as_of`, lapse those whose pay-by date passed without it (`settlement.lapsed`)."""
+    with unit_of_work(engine) as session:
+        approved = [
+            (
+                a.arrangement_id,
+                date.fromisoformat(a.terms["pay_by"]),
+                a.amount,
+                a.made_on,
+                a.case_id,
+            )
+            for a in session.scalars(
+                select(ArrangementRow).where(
+                    ArrangementRow.kind == "settlement", ArrangementRow.state == "approved"
+                )
+            )
+        ]
+    done = {"completed": 0, "lapsed": 0}
+    for arrangement_id, pay_by, amount, made_on, case_id in approved:
+        with unit_of_work(engine) as session:
+            loan_ids = _case_loans(session, case_id)
+            paid = int(
+                session.scalar(
+                    select(func.coalesce(func.sum(Payment.amount), 0)).where(
+                        Payment.loan_id.in_(loan_ids),
+                        Payment.reversed_at.is_(None),
+                        Payment.paid_on >= made_on,
+                        Payment.paid_on <= min(as_of, pay_by),
+                    )
+                )
+                or 0
+            )
+            if paid < amount and as_of > pay_by:
+                row = session.get(ArrangementRow, arrangement_id)
+                assert row is not None
+                row.state = "lapsed"
+                case = require_case(session, case_id)
+                record_event(
+                    session,
+                    "settlement.lapsed",
+                    borrower_id=case.borrower_id,
+                    payload=_view(row) | {"paid": format_amount(paid, row.currency)},
+                )
+                done["lapsed"] += 1
+        if paid >= amount:
+            complete_settlement(
+                engine, arrangement_id, "daily-update", today=as_of, catalog=catalog
+            )
+            done["completed"] += 1
+    return done

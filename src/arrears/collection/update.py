@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 import polars as pl
 from sqlalchemy import Engine, func, select
 
+from arrears.catalog import Catalog, load_catalog
 from arrears.collection.common import CollectionRefused, bulk_update
 from arrears.collection.policy import StagePolicy, load_policy, stage_index, with_scale
 from arrears.store.bulk import Writer, read_frame
@@ -254,8 +255,15 @@ def _events(frame: pl.DataFrame, type_: str, payload: pl.Expr, at: str) -> pl.Da
     )
 
 
-def update_cases(engine: Engine, as_of: date, policy: StagePolicy | None = None) -> UpdateResult:
-    """Bring every case up to `as_of` from that date's status snapshots (see the module doc)."""
+def update_cases(
+    engine: Engine,
+    as_of: date,
+    policy: StagePolicy | None = None,
+    catalog: Catalog | None = None,
+) -> UpdateResult:
+    """Bring every case up to `as_of` from that date's status snapshots (see the module doc).
+    Approved settlements are reviewed first (completed when paid, lapsed when late), so a
+    settlement paid today closes its case today."""
     policy = policy or load_policy()
     clock = time.perf_counter()
     with engine.connect() as conn:
@@ -288,6 +296,9 @@ def update_cases(engine: Engine, as_of: date, policy: StagePolicy | None = None)
             f"no status snapshots for {as_of}: run `arrears cob --as-of {as_of}` first "
             f"(该日尚未日终)"
         )
+    from arrears.collection.arrangements import review_settlements
+
+    review_settlements(engine, as_of, catalog or load_catalog())
     loans, cases, links, promises, payments, settled, next_number = _read(engine, as_of)
 
     # 1. promises that fell due
