@@ -465,7 +465,7 @@ def list_arrangements(engine: Engine, case_id: str | None = None) -> list[dict[s
         return [_view(a) for a in session.scalars(query)]
 
 
-def review_settlements(engine: Engine, as_of: date, catalog: Catalog) -> dict[str, int]:
+def review_settlements(engine: Engine, as_of: date, catalog: Catalog | None) -> dict[str, int]:
     """The daily look at approved settlements: complete those whose payments reached the agreed
     amount by `as_of`, lapse those whose pay-by date passed without it (`settlement.lapsed`)."""
     with unit_of_work(engine) as session:
@@ -484,6 +484,8 @@ def review_settlements(engine: Engine, as_of: date, catalog: Catalog) -> dict[st
             )
         ]
     done = {"completed": 0, "lapsed": 0}
+    if approved and catalog is None:
+        catalog = load_catalog()
     for arrangement_id, pay_by, amount, made_on, case_id in approved:
         with unit_of_work(engine) as session:
             loan_ids = _case_loans(session, case_id)

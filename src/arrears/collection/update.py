@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 import polars as pl
 from sqlalchemy import Engine, func, select
 
-from arrears.catalog import Catalog, load_catalog
+from arrears.catalog import Catalog
 from arrears.collection.common import CollectionRefused, bulk_update
 from arrears.collection.policy import StagePolicy, load_policy, stage_index, with_scale
 from arrears.store.bulk import Writer, read_frame
@@ -298,7 +298,7 @@ def update_cases(
         )
     from arrears.collection.arrangements import review_settlements
 
-    review_settlements(engine, as_of, catalog or load_catalog())
+    review_settlements(engine, as_of, catalog)
     loans, cases, links, promises, payments, settled, next_number = _read(engine, as_of)
 
     # 1. promises that fell due
