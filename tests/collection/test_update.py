@@ -94,3 +94,68 @@ def test_same_date_twice_is_a_no_op_and_an_earlier_date_is_refused(book, close):
 def test_no_snapshots_for_the_date_is_refused(book):
     with pytest.raises(CollectionRefused, match="arrears cob"):
         update_cases(book, date(2024, 2, 20))
+
+
+def test_invariant_open_cases_are_exactly_the_delinquent_borrowers_day_by_day(book, close):
+    """Every day: one open case per borrower with a delinquent loan, none for the others; each
+    open case's DPD and overdue amount are its borrower's worst DPD and total overdue."""
+    from datetime import timedelta
+
+    from arrears.store.tables import Loan, StatusSnapshot
+
+    payments = {
+        date(2024, 2, 18): ("L-4", "1031.00"),
+        date(2024, 2, 27): ("L-1", "500.00"),
+        date(2024, 3, 2): ("L-1", "600.00"),
+        date(2024, 3, 18): ("L-3", "5000.00"),
+    }
+    day = date(2024, 2, 14)
+    while day <= date(2024, 3, 20):
+        if day in payments:
+            loan, amount = payments[day]
+            post_payment(book, CATALOG, loan, amount, day, today=day)
+        close(book, day)
+        with unit_of_work(book) as s:
+            rows = s.execute(
+                select(Loan.borrower_id, StatusSnapshot)
+                .join(StatusSnapshot, StatusSnapshot.loan_id == Loan.loan_id)
+                .where(StatusSnapshot.as_of == day)
+            ).all()
+            open_cases = {
+                c.borrower_id: c
+                for c in s.scalars(select(CollectionCase).where(CollectionCase.status != "closed"))
+            }
+        worst: dict[str, tuple[int, int]] = {}
+        for borrower, snap in rows:
+            if snap.days_past_due > 0 and snap.status not in ("paid_off", "written_off"):
+                dpd, amount = worst.get(borrower, (0, 0))
+                owed = (
+                    snap.overdue_principal
+                    + snap.overdue_interest
+                    + snap.overdue_fee
+                    + snap.overdue_penalty
+                )
+                worst[borrower] = (max(dpd, snap.days_past_due), amount + owed)
+        assert set(open_cases) == set(worst), day
+        for borrower, (dpd, amount) in worst.items():
+            c = open_cases[borrower]
+            assert (c.days_past_due, c.amount_overdue, c.updated_on) == (dpd, amount, day), day
+        day += timedelta(days=3)
+
+
+def test_cob_command_runs_the_case_update_unless_told_not_to(tmp_path):
+    from typer.testing import CliRunner
+
+    from arrears.cli import app
+
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    examples = __import__("pathlib").Path(__file__).resolve().parents[2] / "examples" / "book"
+    env = {"ARREARS_DATA_DIR": str(tmp_path / "data")}
+    base = ["--db", url, "--business-date", "2026-11-30"]
+    assert runner.invoke(app, [*base, "db", "upgrade"], env=env).exit_code == 0
+    assert runner.invoke(app, [*base, "import", str(examples)], env=env).exit_code == 0
+    assert runner.invoke(app, [*base, "cob", "--no-cases"], env=env).exit_code == 0
+    assert runner.invoke(app, [*base, "case", "list", "--json"], env=env).stdout.strip() == "[]"
+    assert runner.invoke(app, [*base, "cob"], env=env).exit_code == 0
+    assert runner.invoke(app, [*base, "case", "list", "--json"], env=env).stdout.strip() != "[]"
