@@ -14,6 +14,7 @@ from arrears.cli.common import (
     app,
     ctx,
     emit_json,
+    err,
     fail,
     out,
     parse_date,
@@ -38,6 +39,12 @@ def cob_cmd(
     spark_master: Annotated[
         str | None, typer.Option(help="Spark master URL (default local[2]). Spark 集群地址。")
     ] = None,
+    cases: Annotated[
+        bool,
+        typer.Option(
+            "--cases/--no-cases", help="Then the daily collection case update. 随后更新催收案件。"
+        ),
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Close of business: move every loan to the date, write snapshots and transitions.
@@ -81,6 +88,8 @@ def cob_cmd(
                         book=book,
                     )
                 )
+                if cases:
+                    _update_cases(db, day, catalog)
                 progress.advance(task)
     if as_json:
         emit_json([r.to_dict() for r in results] if len(results) > 1 else results[0].to_dict())
@@ -107,6 +116,18 @@ def cob_cmd(
     if len(results) > 20:
         out.print(f"… {len(results) - 20} earlier dates not shown 更早日期未显示")
     out.print(table)
+
+
+def _update_cases(db, day, catalog) -> None:
+    """The collection case update after a close; a date already updated (or an earlier one) is
+    left as it is with a note, so re-running an old close never fails on it."""
+    from arrears.collection.common import CollectionRefused
+    from arrears.collection.update import update_cases
+
+    try:
+        update_cases(db, day, catalog=catalog)
+    except CollectionRefused as exc:
+        err.print(f"cases 案件: {exc}", markup=False, highlight=False)
 
 
 @app.command("snapshot")

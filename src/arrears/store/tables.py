@@ -363,3 +363,253 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+# ------------------------------------------------------------------ collection (0004)
+
+
+class CollectionCase(Base):
+    """One borrower's delinquency, from the day a loan goes past due to the day everything is
+    cured, settled, paid off or written off. The figures are the last daily update's; `stage` is
+    the policy's answer unless `stage_override` (a manual escalation or de-escalation) is set."""
+
+    __tablename__ = "collection_cases"
+    __table_args__ = (
+        Index("ix_collection_cases_status_stage", "status", "stage"),
+        Index("ix_collection_cases_assigned_to", "assigned_to"),
+        Index("ix_collection_cases_borrower_id", "borrower_id"),
+    )
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.borrower_id"))
+    status: Mapped[str] = mapped_column(String(16))  # open | paused | closed
+    stage: Mapped[str] = mapped_column(String(32))
+    stage_override: Mapped[str | None] = mapped_column(String(32))
+    segment: Mapped[str] = mapped_column(String(16))  # individual | enterprise
+    product: Mapped[str] = mapped_column(String(64))  # product of the worst loan
+    language: Mapped[str | None] = mapped_column(String(8))
+    region: Mapped[str | None] = mapped_column(String(8))
+    currency: Mapped[str] = mapped_column(String(3))
+    days_past_due: Mapped[int] = mapped_column(Integer)
+    amount_overdue: Mapped[int] = mapped_column(BigInteger)
+    outstanding_principal: Mapped[int] = mapped_column(BigInteger)
+    loans: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[int] = mapped_column(BigInteger)
+    broken_promises: Mapped[int] = mapped_column(Integer, default=0)
+    opened_on: Mapped[date] = mapped_column(Date)
+    updated_on: Mapped[date] = mapped_column(Date)
+    stage_since: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    close_reason: Mapped[str | None] = mapped_column(String(16))
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
+    assigned_on: Mapped[date | None] = mapped_column(Date)
+    last_pulled_on: Mapped[date | None] = mapped_column(Date)
+    last_rpc_on: Mapped[date | None] = mapped_column(Date)
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    score: Mapped[float | None] = mapped_column(Float)
+
+
+class CaseLoan(Base):
+    """A loan grouped into a case (a loan belongs to at most one open case, its borrower's)."""
+
+    __tablename__ = "case_loans"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("collection_cases.case_id"), primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), primary_key=True)
+    added_on: Mapped[date] = mapped_column(Date)
+
+
+class CaseUpdateRun(Base):
+    """One daily case update: a date is updated once (a re-run of the date is a no-op)."""
+
+    __tablename__ = "case_update_runs"
+
+    as_of: Mapped[date] = mapped_column(Date, primary_key=True)
+    opened: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    closed: Mapped[int] = mapped_column(Integer)
+    stage_changes: Mapped[int] = mapped_column(Integer)
+    promises_kept: Mapped[int] = mapped_column(Integer)
+    promises_broken: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Agency(Base):
+    """An external collection agency; its collectors are users with `CollectorProfile.agency_id`."""
+
+    __tablename__ = "agencies"
+
+    agency_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    commission_rate: Mapped[Decimal] = mapped_column(ExactDecimal)
+    evaluated_on: Mapped[date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CollectorProfile(Base):
+    """What a collector (a user) can take: capacity, skills, region and stages."""
+
+    __tablename__ = "collector_profiles"
+
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), primary_key=True)
+    max_open_cases: Mapped[int] = mapped_column(Integer)
+    stages: Mapped[str] = mapped_column(String(200))  # comma-separated; empty = any
+    segments: Mapped[str] = mapped_column(String(100), default="")
+    languages: Mapped[str] = mapped_column(String(100), default="")
+    products: Mapped[str] = mapped_column(String(400), default="")
+    regions: Mapped[str] = mapped_column(String(200), default="")
+    agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.agency_id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ContactRow(Base):
+    """One contact attempt or conversation on a case; `sent` is false when it was blocked (the
+    guard's or the dispute's reasons are kept in `blocked_reasons`)."""
+
+    __tablename__ = "case_contacts"
+    __table_args__ = (Index("ix_case_contacts_case_id_at", "case_id", "at"),)
+
+    contact_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    case_id: Mapped[str] = mapped_column(ForeignKey("collection_cases.case_id"))
+    loan_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(8))  # outbound | inbound
+    party: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    notes: Mapped[str | None] = mapped_column(Text)
+    by_user: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent: Mapped[bool] = mapped_column(Boolean)
+    blocked_reasons: Mapped[str | None] = mapped_column(Text)
+    rule_ids: Mapped[str | None] = mapped_column(String(200))
+
+
+class PromiseRow(Base):
+    """A promise to pay one amount by one date; promises made together share a `batch`."""
+
+    __tablename__ = "promises"
+    __table_args__ = (Index("ix_promises_state_due_on", "state", "due_on"),)
+
+    promise_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("collection_cases.case_id"), index=True)
+    batch: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    due_on: Mapped[date] = mapped_column(Date)
+    made_on: Mapped[date] = mapped_column(Date)
+    grace_days: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))  # pending | kept | broken | cancelled
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    paid: Mapped[int | None] = mapped_column(BigInteger)
+    made_by: Mapped[str] = mapped_column(String(64))
+
+
+class DisputeRow(Base):
+    """A dispute on a case (or one loan of it): no outbound contact on that debt while open."""
+
+    __tablename__ = "disputes"
+
+    dispute_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("collection_cases.case_id"), index=True)
+    loan_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    opened_on: Mapped[date] = mapped_column(Date)
+    opened_by: Mapped[str] = mapped_column(String(64))
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class ApprovalRow(Base):
+    """A maker-checker request (hardship pause, plan, settlement, write-off): the checker is
+    never the maker; requests within the maker's own role limit are approved at once."""
+
+    __tablename__ = "approvals"
+
+    approval_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    case_id: Mapped[str] = mapped_column(ForeignKey("collection_cases.case_id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))  # pending | approved | rejected
+    maker: Mapped[str] = mapped_column(String(64))
+    checker: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    made_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class LegalCaseRow(Base):
+    """A lawsuit on a collection case: prepare → filed → hearing → judgment → enforcement →
+    closed, with the court, the dates and the money (fees paid, awarded, recovered)."""
+
+    __tablename__ = "legal_cases"
+
+    legal_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("collection_cases.case_id"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    court: Mapped[str | None] = mapped_column(String(200))
+    opened_on: Mapped[date] = mapped_column(Date)
+    filed_on: Mapped[date | None] = mapped_column(Date)
+    hearing_on: Mapped[date | None] = mapped_column(Date)
+    judgment_on: Mapped[date | None] = mapped_column(Date)
+    enforcement_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    claimed: Mapped[int] = mapped_column(BigInteger)
+    fees_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    awarded: Mapped[int | None] = mapped_column(BigInteger)
+    recovered: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class PlacementRow(Base):
+    """A case placed with an agency, at the agency's commission rate of the day."""
+
+    __tablename__ = "agency_placements"
+
+    placement_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.agency_id"), index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("collection_cases.case_id"), index=True)
+    placed_on: Mapped[date] = mapped_column(Date)
+    recalled_on: Mapped[date | None] = mapped_column(Date)
+    commission_rate: Mapped[Decimal] = mapped_column(ExactDecimal)
+    amount_placed: Mapped[int] = mapped_column(BigInteger)
+    recovered: Mapped[int] = mapped_column(BigInteger, default=0)
+    commission: Mapped[int] = mapped_column(BigInteger, default=0)
+    result: Mapped[str | None] = mapped_column(Text)
+
+
+class RecoveryRow(Base):
+    """Money received on a loan after it was written off, kept apart from servicing payments."""
+
+    __tablename__ = "write_off_recoveries"
+
+    recovery_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    case_id: Mapped[str | None] = mapped_column(String(64))
+    received_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(32))  # borrower | agency | legal | guarantor
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class ArrangementRow(Base):
+    """A repayment plan (the overdue amount re-aged into new instalments) or a settlement (less
+    than owed accepted, the rest waived), from proposal through approval to its end."""
+
+    __tablename__ = "arrangements"
+
+    arrangement_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("collection_cases.case_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # plan | settlement
+    state: Mapped[str] = mapped_column(String(16))  # proposed | approved | rejected | completed
+    amount: Mapped[int] = mapped_column(BigInteger)  # to be paid
+    waived: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    approval_id: Mapped[int | None] = mapped_column(ForeignKey("approvals.approval_id"))
+    made_by: Mapped[str] = mapped_column(String(64))
+    made_on: Mapped[date] = mapped_column(Date)
+    decided_on: Mapped[date | None] = mapped_column(Date)
