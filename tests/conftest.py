@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import URL, Engine, create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -23,6 +24,11 @@ from arrears.loans.terms import Installment, Loan, LoanTerms
 from arrears.store import tables
 from arrears.store.db import make_engine, session_factory, upgrade
 from arrears.store.repository import LoanRecord, add_loan
+
+# No per-example deadline: a deadline is a timing assert, and a loaded 2-core machine (CI) would
+# make property tests fail for slowness rather than for a wrong answer.
+settings.register_profile("arrears", deadline=None)
+settings.load_profile("arrears")
 
 PG_HOST, PG_PORT, PG_ADMIN_DB = "127.0.0.1", 5432, "test"
 PG_USERS = ("postgres", "root")
