@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +23,9 @@ class Settings:
     business_date: date | None = None
     # Where the close of business keeps its columnar state (Parquet), next to the database.
     data_dir: Path = Path("arrears-data")
+    # The key that signs page sessions and CSRF tokens (ARREARS_SECRET_KEY). Every process of one
+    # installation needs the same key; unset, one is generated into `<data_dir>/secret.key`.
+    secret_key: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(
@@ -45,6 +48,7 @@ class Settings:
             products_file=Path(products) if products else None,
             business_date=day,
             data_dir=Path(os.environ.get("ARREARS_DATA_DIR") or "arrears-data"),
+            secret_key=_secret_key(os.environ.get("ARREARS_SECRET_KEY")),
         )
 
     def today(self) -> date:
@@ -57,4 +61,20 @@ class Settings:
             env["ARREARS_PRODUCTS"] = str(self.products_file)
         if self.business_date is not None:
             env["ARREARS_BUSINESS_DATE"] = self.business_date.isoformat()
+        if self.secret_key is not None:
+            env["ARREARS_SECRET_KEY"] = self.secret_key
         return env
+
+
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _secret_key(value: str | None) -> str | None:
+    if not value:
+        return None
+    if len(value) < MIN_SECRET_KEY_LENGTH:
+        raise SettingsError(
+            f"ARREARS_SECRET_KEY is {len(value)} characters; use at least {MIN_SECRET_KEY_LENGTH}"
+            " random ones (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+        )
+    return value

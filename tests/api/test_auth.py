@@ -4,6 +4,7 @@ CSRF (the primitives the pages use), and the `arrears user` / `arrears token` co
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,11 +21,15 @@ from arrears.auth import (
     add_user,
     authenticate,
     create_token,
+    end_session,
+    set_user,
+    start_session,
 )
 from arrears.auth.accounts import LOCKOUT_WINDOW, MAX_FAILURES_PER_ACCOUNT
 from arrears.catalog import load_catalog
 from arrears.cli import app as cli
-from arrears.store.tables import LoginAttempt, User
+from arrears.config import Settings, SettingsError
+from arrears.store.tables import LoginAttempt, User, WebSession
 from tests.api.conftest import Api, TestClient
 
 V1 = "/api/v1"
@@ -103,11 +108,22 @@ def _pages_app(api: Api, settings) -> TestClient:  # type: ignore[no-untyped-def
         if user is None:
             response.status_code = 401
             return {"ok": False}
-        session = request.app.state.sessions.login(response, user.username)
-        return {"csrf": request.app.state.sessions.csrf_token(session)}
+        signer = request.app.state.sessions
+        session = signer.login(response, user.username)
+        start_session(
+            request.app.state.engine,
+            user.username,
+            session.sid,
+            timedelta(seconds=signer.max_age),
+            request.client.host,
+        )
+        return {"csrf": signer.csrf_token(session)}
 
     @pages.post("/logout")
     def logout(request: Request, response: Response):
+        session = request.app.state.sessions.read(request)
+        if session is not None:
+            end_session(request.app.state.engine, session.sid)
         request.app.state.sessions.logout(response)
         return {"ok": True}
 
@@ -129,15 +145,71 @@ def test_session_cookie_signs_in_the_pages_and_the_api(api: Api, settings) -> No
     assert client.post(f"{V1}/users", json=body).status_code == 403  # no CSRF token
     assert client.post(f"{V1}/users", json=body, headers={CSRF_HEADER: "x"}).status_code == 403
     assert client.post(f"{V1}/users", json=body, headers={CSRF_HEADER: csrf}).status_code == 201
+    stolen = client.cookies.get(SESSION_COOKIE)
     client.post("/logout", headers={CSRF_HEADER: csrf})
     assert client.get(f"{V1}/me").status_code == 401
+    # Signing out ends the session on the server: a copy of the cookie is worthless too.
+    client.cookies.set(SESSION_COOKIE, stolen)
+    assert client.get(f"{V1}/me").status_code == 401
+
+
+def _signed_in(api: Api, settings, username: str) -> TestClient:  # type: ignore[no-untyped-def]
+    client = _pages_app(api, settings)
+    answer = client.post("/login", json={"username": username, "password": "correct horse"})
+    assert answer.status_code == 200
+    return client
+
+
+def test_a_new_password_or_deactivation_ends_open_sessions(api: Api, settings) -> None:  # type: ignore[no-untyped-def]
+    add_user(api.engine, "ann", "admin", "correct horse")
+    add_user(api.engine, "bob", "admin", "correct horse")
+    ann, bob = _signed_in(api, settings, "ann"), _signed_in(api, settings, "bob")
+    assert ann.get(f"{V1}/me").status_code == bob.get(f"{V1}/me").status_code == 200
+    set_user(api.engine, "ann", password="another horse")
+    assert ann.get(f"{V1}/me").status_code == 401
+    set_user(api.engine, "bob", active=False)
+    set_user(api.engine, "bob", active=True)  # reactivation does not revive the old session
+    assert bob.get(f"{V1}/me").status_code == 401
+    assert _signed_in(api, settings, "bob").get(f"{V1}/me").status_code == 200
+
+
+def test_a_session_past_its_server_expiry_is_refused(api: Api, settings) -> None:  # type: ignore[no-untyped-def]
+    add_user(api.engine, "ann", "admin", "correct horse")
+    client = _signed_in(api, settings, "ann")
+    assert client.get(f"{V1}/me").status_code == 200
+    with api.engine.begin() as conn:
+        conn.execute(update(WebSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert client.get(f"{V1}/me").status_code == 401
+
+
+def test_the_secret_key_setting_signs_sessions_for_every_process(api: Api, settings) -> None:  # type: ignore[no-untyped-def]
+    add_user(api.engine, "ann", "admin", "correct horse")
+    keyed = replace(settings, secret_key="k" * 40)
+    one = _pages_app(api, keyed)
+    assert (
+        one.post("/login", json={"username": "ann", "password": "correct horse"}).status_code == 200
+    )
+    other = _pages_app(api, replace(keyed))  # a second process with the same key
+    other.cookies.set(SESSION_COOKIE, one.cookies.get(SESSION_COOKIE))
+    assert other.get(f"{V1}/me").status_code == 200
+    stranger = _pages_app(api, settings)  # the data directory's generated key: not the same
+    stranger.cookies.set(SESSION_COOKIE, one.cookies.get(SESSION_COOKIE))
+    assert stranger.get(f"{V1}/me").status_code == 401
+
+
+def test_a_short_secret_key_is_refused(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ARREARS_SECRET_KEY", "too-short")
+    with pytest.raises(SettingsError, match="at least 32"):
+        Settings.from_env()
 
 
 def test_a_forged_or_expired_cookie_is_refused(api: Api, settings) -> None:  # type: ignore[no-untyped-def]
     add_user(api.engine, "ann", "admin", "correct horse")
     client = _pages_app(api, settings)
     signer = client.app.state.sessions  # type: ignore[attr-defined]
-    good = signer.dumps(signer.new_session("ann"))
+    session = signer.new_session("ann")
+    start_session(api.engine, "ann", session.sid, timedelta(hours=1), None)
+    good = signer.dumps(session)
     client.cookies.set(SESSION_COOKIE, good[:-2] + "xx")
     assert client.get(f"{V1}/me").status_code == 401
     client.cookies.set(SESSION_COOKIE, good)

@@ -57,7 +57,8 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine if engine is not None else make_engine(settings.database_url)
     app.state.catalog = catalog if catalog is not None else load_catalog(settings.products_file)
-    app.state.sessions = SessionSigner(load_secret(settings.data_dir), secure=secure_cookies)
+    secret = settings.secret_key.encode() if settings.secret_key else load_secret(settings.data_dir)
+    app.state.sessions = SessionSigner(secret, secure=secure_cookies)
     errors.install(app)
     for router in ROUTERS:  # each router carries the full /api/v1/… prefix (see policy.py)
         app.include_router(router, dependencies=[Depends(authorise)])

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from arrears.api import policy
 from arrears.api.errors import NotFound
 from arrears.api.schemas import Day
-from arrears.auth.accounts import CurrentUser, active_user, user_for_token
+from arrears.auth.accounts import CurrentUser, session_user, user_for_token
 from arrears.auth.sessions import CSRF_HEADER, SessionSigner
 from arrears.catalog import Catalog
 from arrears.config import Settings
@@ -72,7 +72,7 @@ def current_user_or_none(request: Request) -> CurrentUser | None:
         scheme, _, token = header.partition(" ")
         return user_for_token(engine, token.strip()) if scheme.lower() == "bearer" else None
     session = request.app.state.sessions.read(request)
-    return active_user(engine, session.username) if session else None
+    return session_user(engine, session.username, session.sid) if session else None
 
 
 def current_user(
@@ -92,9 +92,9 @@ def current_user(
     session = signer.read(request)
     if session is None:
         raise _unauthorised("sign in, or send `Authorization: Bearer <token>`")
-    user = active_user(engine, session.username)
+    user = session_user(engine, session.username, session.sid)
     if user is None:
-        raise _unauthorised("the session's user is inactive or gone")
+        raise _unauthorised("the session has ended, or its user is inactive or gone")
     if request.method not in ("GET", "HEAD", "OPTIONS") and not signer.check_csrf(
         session, request.headers.get(CSRF_HEADER)
     ):

@@ -36,8 +36,12 @@ from arrears.auth.accounts import (
     add_user,
     authenticate,
     create_token,
+    end_session,
+    end_sessions_of,
     revoke_token,
+    session_user,
     set_user,
+    start_session,
     user_for_token,
 )
 from arrears.auth.sessions import (
@@ -68,8 +72,12 @@ __all__ = [
     "add_user",
     "authenticate",
     "create_token",
+    "end_session",
+    "end_sessions_of",
     "load_secret",
     "revoke_token",
+    "session_user",
     "set_user",
+    "start_session",
     "user_for_token",
 ]

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from arrears.store.db import unit_of_work
-from arrears.store.tables import ApiToken, Borrower, LoginAttempt, User
+from arrears.store.tables import ApiToken, Borrower, LoginAttempt, User, WebSession
 
 ROLES = ("admin", "risk", "collector", "legal", "auditor", "borrower")
 TOKEN_PREFIX = "arr_"
@@ -172,6 +172,14 @@ def set_user(
             row.active = active
         if password is not None:
             row.password_hash = hash_password(password)
+        if active is False or password is not None:
+            # A new password or a deactivation signs the user out everywhere; a later
+            # reactivation does not bring old sessions back.
+            session.execute(
+                update(WebSession)
+                .where(WebSession.username == username, WebSession.ended_at.is_(None))
+                .values(ended_at=now())
+            )
         session.flush()
         return row
 
@@ -255,14 +263,78 @@ def user_for_token(engine: Engine, token: str) -> CurrentUser | None:
 
 
 def active_user(engine: Engine, username: str) -> CurrentUser | None:
-    """The user behind a session cookie, if still active (a deactivated user loses sessions)."""
+    """The user `username`, if still active."""
+    with engine.connect() as conn:
+        found = conn.execute(_ACTIVE_USER, {"username": username}).first()
+    if found is None or not found.active:
+        return None
+    return CurrentUser(found.username, found.role, found.borrower_id)
+
+
+_ACTIVE_USER = select(User.username, User.role, User.borrower_id, User.active).where(
+    User.username == bindparam("username")
+)
+_SESSION_USER = (
+    select(User.username, User.role, User.borrower_id, User.active, WebSession.expires_at)
+    .join(WebSession, WebSession.username == User.username)
+    .where(
+        WebSession.sid_hash == bindparam("sid_hash"),
+        WebSession.username == bindparam("username"),
+        WebSession.ended_at.is_(None),
+    )
+)
+
+
+def start_session(
+    engine: Engine, username: str, sid: str, lifetime: timedelta, address: str | None
+) -> None:
+    """Record a new page session (its id is kept only as a hash)."""
+    at = now()
     with unit_of_work(engine) as session:
-        found = session.execute(
-            select(User.username, User.role, User.borrower_id, User.active).where(
-                User.username == username
+        session.add(
+            WebSession(
+                sid_hash=hash_token(sid),
+                username=username,
+                address=(address or None) and address[:64],
+                started_at=at,
+                expires_at=at + lifetime,
             )
+        )
+
+
+def end_session(engine: Engine, sid: str) -> None:
+    """Sign a page session out on the server: its cookie is worthless from now on."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(WebSession)
+            .where(WebSession.sid_hash == hash_token(sid), WebSession.ended_at.is_(None))
+            .values(ended_at=now())
+        )
+
+
+def end_sessions_of(engine: Engine, username: str) -> int:
+    """End every open page session of `username` (on deactivation or a password change)."""
+    with engine.begin() as conn:
+        return conn.execute(
+            update(WebSession)
+            .where(WebSession.username == username, WebSession.ended_at.is_(None))
+            .values(ended_at=now())
+        ).rowcount
+
+
+def session_user(engine: Engine, username: str, sid: str) -> CurrentUser | None:
+    """The user of a page session, if the session is open and unexpired on the server and the
+    user still active (the cookie's own signature and age were checked by the caller)."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            _SESSION_USER, {"sid_hash": hash_token(sid), "username": username}
         ).first()
     if found is None or not found.active:
+        return None
+    expires = found.expires_at
+    if expires.tzinfo is None:  # SQLite keeps no zone; we store UTC
+        expires = expires.replace(tzinfo=UTC)
+    if expires <= now():
         return None
     return CurrentUser(found.username, found.role, found.borrower_id)
 

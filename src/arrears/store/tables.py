@@ -316,6 +316,20 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class WebSession(Base):
+    """A signed-in page session. The cookie carries a random id; only its SHA-256 is stored, so
+    signing out (or an administrator) can end a session on the server, not just in the browser."""
+
+    __tablename__ = "web_sessions"
+
+    sid_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), index=True)
+    address: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class AccessLog(Base):
     """One unmasked read of personal data: who, when, which fields of which borrower/loan."""
 

@@ -10,7 +10,7 @@ that app keeps in `app.state`: `settings`, `engine`, `catalog`, `sessions`.
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from fastapi import FastAPI, HTTPException
 from sqlalchemy import Engine
@@ -25,8 +25,10 @@ from arrears.auth import (
     LoginLocked,
     Session,
     SessionSigner,
-    active_user,
     authenticate,
+    end_session,
+    session_user,
+    start_session,
 )
 from arrears.catalog import Catalog
 from arrears.store.db import unit_of_work
@@ -66,7 +68,7 @@ class ArrearsSecurity:
         session = self._session(request)
         if session is None:
             return None
-        user = active_user(self.engine, session.username)
+        user = session_user(self.engine, session.username, session.sid)
         if user is None:
             return None
         web = WebUser(user.username, user.role, user.borrower_id)
@@ -84,10 +86,17 @@ class ArrearsSecurity:
         return WebUser(user.username, user.role, user.borrower_id)
 
     def start_session(self, request: Request, response: Response, user: WebUser) -> None:
-        self.signer.login(response, user.username)
+        session = self.signer.login(response, user.username)
+        address = request.client.host if request.client else None
+        start_session(
+            self.engine, user.username, session.sid, timedelta(seconds=self.signer.max_age), address
+        )
         response.delete_cookie(LOGIN_COOKIE, path="/")
 
     def end_session(self, request: Request, response: Response) -> None:
+        session = self._session(request)
+        if session is not None:
+            end_session(self.engine, session.sid)
         self.signer.logout(response)
 
     # -------------------------------------------------------------- CSRF
