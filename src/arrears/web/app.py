@@ -28,6 +28,7 @@ from starlette.requests import Request
 from arrears import servicing
 from arrears.catalog import Catalog, load_catalog
 from arrears.config import Settings
+from arrears.reports.cache import ReportCache
 from arrears.reports.html import report_context
 from arrears.reports.summary import CurrencyChoice, NoCloseOfBusiness, build_report
 from arrears.store.db import make_engine
@@ -96,6 +97,7 @@ class Pages:
         self.settings = settings
         self.security = security
         self.env = _env()
+        self.reports = ReportCache()  # the dashboard's reports, until the book changes
         self._engine: Engine | None = None
         self._catalog: Catalog | None = None
 
@@ -290,7 +292,11 @@ def build_router(pages: Pages) -> APIRouter:
             ctx["error"] = ("No close of business has run yet.", "尚未运行日终批处理。")
         else:
             try:
-                report = build_report(pages.engine, pages.catalog, as_of, currency=currency)
+                report = pages.reports.get(
+                    pages.engine,
+                    ("portfolio", as_of, currency),
+                    lambda: build_report(pages.engine, pages.catalog, as_of, currency=currency),
+                )
             except NoCloseOfBusiness:
                 ctx["error"] = (
                     f"No close of business for {as_of}.",
