@@ -8,6 +8,7 @@ driven from code so an installed package can migrate without an `alembic.ini` on
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Engine, create_engine, event, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -63,12 +64,37 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     Extra keyword arguments go to `create_engine` (e.g. `echo=True`).
     """
     parsed = normalise_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        kwargs.setdefault("pool_pre_ping", True)  # a long-running server outlives connections
     engine = create_engine(parsed, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif parsed.get_backend_name() == "postgresql" and not kwargs.get("pool_pre_ping"):
+        event.listen(engine, "checkin", _note_checkin)
+        event.listen(engine, "checkout", _ping_if_idle)
     return engine
+
+
+# A long-running server outlives database connections (a restart, an idle timeout), so a pooled
+# connection is checked before use — but only one that has sat idle: SQLAlchemy's `pool_pre_ping`
+# pings on every checkout, a round trip per query burst that cost as much as the query itself
+# on the status API. A connection returned moments ago is as alive as a ping would show.
+IDLE_BEFORE_PING = 2.0  # seconds
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    last = record.info.get("checked_in_at")
+    if last is None or time.monotonic() - last < IDLE_BEFORE_PING:
+        return  # new (just connected) or recently used
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except Exception as exc:  # any failure: let the pool replace this connection
+        raise DisconnectionError(f"stale pooled connection: {exc}") from exc
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
