@@ -1,0 +1,116 @@
+"""`arrears admit`: decide credit applications from a file against the admission policy
+(docs/admission.md)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from arrears.cli.common import JsonOpt, app, ctx, emit_json, err, fail, out, user_errors
+
+DECISION_NAMES = {"approve": "approve 通过", "refer": "refer 转人工", "decline": "decline 拒绝"}
+
+
+def _load_scorer(spec: str):  # -> Scorer
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        fail(f"--scorer: {spec!r} is not MODULE:CALLABLE / 格式应为 模块:函数")
+    try:
+        scorer = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        fail(f"--scorer: cannot load {spec!r}: {exc} / 无法加载评分函数")
+    if not callable(scorer):
+        fail(f"--scorer: {spec!r} is not callable / 不是可调用对象")
+    return scorer
+
+
+@app.command("admit")
+def admit_cmd(
+    application: Annotated[
+        Path,
+        typer.Option("--application", help="Applications, .csv or .json. 申请文件。"),
+    ],
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy", help="Admission policy YAML (default: the shipped one). 准入政策。"
+        ),
+    ] = None,
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile",
+            help="Add what the database knows of each borrower_id (delinquencies, exposure, "
+            "bureau data) before deciding. 结合借款人信用画像。",
+        ),
+    ] = False,
+    scorer: Annotated[
+        str | None,
+        typer.Option(
+            "--scorer",
+            help="MODULE:CALLABLE scoring rows without a score column value. 评分函数。",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Decide applications: approve / refer / decline with reasons, limit and rate. 准入审批。"""
+    from arrears.scoring.admission import (
+        ApplicationsRejected,
+        PolicyError,
+        admit,
+        enrich_with_profiles,
+        load_policy,
+        read_application_rows,
+        validate_applications,
+    )
+
+    score_fn = _load_scorer(scorer) if scorer else None
+    with user_errors():
+        try:
+            rules = load_policy(policy)
+            rows = read_application_rows(application)
+            apps = validate_applications(rows, rules, str(application))
+        except PolicyError as exc:
+            fail(str(exc))
+        except ApplicationsRejected as exc:
+            for issue in exc.issues[:50]:
+                err.print(f"  {issue}", markup=False, highlight=False, soft_wrap=True)
+            fail(
+                f"{len(exc.issues)} problem(s) in {application}; nothing decided / 申请数据有误，未审批"
+            )
+        if profile:
+            from arrears.bureau.profile import credit_profiles
+
+            ids = sorted({a.borrower_id for a in apps if a.borrower_id})
+            frame = credit_profiles(ctx().engine(), ctx().settings.today(), ids)
+            apps = enrich_with_profiles(apps, frame)
+        decisions = admit(apps, rules, score_fn)
+    if as_json:
+        emit_json([d.as_json() for d in decisions])
+        return
+    table = Table(
+        "application 申请", "product 产品", "decision 结果", "score 评分", "band 档",
+        "amount 金额", "rate 利率", "reasons 原因",
+    )  # fmt: skip
+    for d in decisions:
+        data = d.as_json()
+        table.add_row(
+            d.application_id,
+            d.product,
+            DECISION_NAMES[d.decision],
+            "—" if d.score is None else f"{d.score:g}",
+            d.band or "—",
+            data["approved_amount"] or data["limit"] or "—",
+            data["annual_rate"] or "—",
+            "\n".join(f"{r.code}: {r.en} / {r.zh}" for r in d.reasons),
+        )
+    out.print(table)
+    counts = {k: sum(d.decision == k for d in decisions) for k in DECISION_NAMES}
+    out.print(
+        f"{len(decisions)} applications 笔申请: "
+        + ", ".join(f"{DECISION_NAMES[k]} {v}" for k, v in counts.items())
+    )
