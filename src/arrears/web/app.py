@@ -436,6 +436,11 @@ def build_router(pages: Pages) -> APIRouter:
             ),
         ]
         loans = queries.search_loans(pages.engine, borrower_id=borrower_id, limit=500)
+        credit = (
+            queries.credit_profile_view(pages.engine, borrower_id, pages.today())
+            if allowed(user, "credit_profile")
+            else None
+        )
         return pages.render(
             request,
             "borrower.html.j2",
@@ -444,6 +449,7 @@ def build_router(pages: Pages) -> APIRouter:
                 "fields": fields,
                 "masked": bool(view.get("masked")),
                 "loans": loans,
+                "credit": credit,
             },
             user=user,
         )
