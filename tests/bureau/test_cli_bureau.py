@@ -154,3 +154,24 @@ def test_an_unreachable_bureau_fails_the_pull_cleanly(db: str) -> None:
     )
     assert result.exit_code == 2 and "unavailable" in result.stderr
     assert os.environ.get("ARREARS_BUREAU_URL") is None  # the runner's env did not leak
+
+
+def test_all_sources_for_a_person_is_not_an_error(db: str, tmp_path: Path) -> None:
+    from arrears.bureau.fake_server import FakeBureau
+
+    features = tmp_path / "features.csv"
+    features.write_text("borrower_id,kind\nB0002,individual\n")
+    with FakeBureau(port=0, features=features) as bureau:
+        consent = run(db, bureau.url, "bureau", "consent", "B0002", "--purpose", "collection")
+        assert consent.exit_code == 0
+        result = run(db, bureau.url, "bureau", "pull", "B0002", "--source", "all",
+                     "--purpose", "collection", "--json")  # fmt: skip
+        text = run(db, bureau.url, "bureau", "pull", "B0002", "--source", "tax",
+                   "--purpose", "collection")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    outcomes = {r["source"]: r["outcome"] for r in json.loads(result.stdout)}
+    assert outcomes == {
+        "credit_report": "fetched", "enforcement": "fetched",
+        "business_registry": "no_record", "tax": "no_record",
+    }  # fmt: skip
+    assert text.exit_code == 0 and "no record 无记录" in text.stdout

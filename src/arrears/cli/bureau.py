@@ -144,7 +144,7 @@ def pull_cmd(
     """Pull reports from external sources (consent first; cached within the TTL). 查询外部数据。"""
     from arrears.bureau.client import http_sources
     from arrears.bureau.service import pull_report
-    from arrears.bureau.sources import SOURCES, BureauError
+    from arrears.bureau.sources import SOURCES, BureauError, UnknownSubject
 
     names = list(SOURCES) if "all" in source else source
     results: list[dict[str, Any]] = []
@@ -167,6 +167,10 @@ def pull_cmd(
                     ttl_s=settings.ttl_s,
                     force=force,
                 )
+            except UnknownSubject as exc:
+                # An answer, not a failure: an individual has no business registry record.
+                results.append({"source": name, "outcome": "no_record", "error": str(exc)})
+                continue
             except BureauError as exc:
                 failures.append(f"{name}: {exc}")
                 results.append({"source": name, "outcome": "error", "error": str(exc)})
@@ -177,6 +181,9 @@ def pull_cmd(
     else:
         for r in results:
             if r["outcome"] == "error":
+                continue
+            if r["outcome"] == "no_record":
+                out.print(f"{r['source']}: no record 无记录")
                 continue
             note = " (changed 有变化)" if r["changed"] else ""
             out.print(
