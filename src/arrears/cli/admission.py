@@ -94,7 +94,7 @@ def admit_cmd(
         return
     table = Table(
         "application 申请", "product 产品", "decision 结果", "score 评分", "band 档",
-        "amount 金额", "rate 利率", "reasons 原因",
+        "amount 金额", "rate 利率", "reason codes 原因代码",
     )  # fmt: skip
     for d in decisions:
         data = d.as_json()
@@ -106,9 +106,12 @@ def admit_cmd(
             d.band or "—",
             data["approved_amount"] or data["limit"] or "—",
             data["annual_rate"] or "—",
-            "\n".join(f"{r.code}: {r.en} / {r.zh}" for r in d.reasons),
+            " ".join(d.reason_codes),
         )
     out.print(table)
+    for d in decisions:  # the reasons in words, under the table where they have room
+        for r in d.reasons:
+            out.print(f"{d.application_id} {r.code}: {r.en} / {r.zh}", highlight=False)
     counts = {k: sum(d.decision == k for d in decisions) for k in DECISION_NAMES}
     out.print(
         f"{len(decisions)} applications 笔申请: "
