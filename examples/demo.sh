@@ -88,6 +88,40 @@ step "9. Post a payment of $AMOUNT to $LOAN — the status changes at once 还�
     "arrears payment post $LOAN --amount $AMOUNT --paid-on $DEMO_DATE --payment-id DEMO-PMT-1"
 "$ARREARS" payment post "$LOAN" --amount "$AMOUNT" --paid-on "$DEMO_DATE" --payment-id DEMO-PMT-1
 
+# Third-party data 第三方数据: the local fake bureau — a real HTTP server on a free port, its reports
+# following the simulated borrowers' features — then consent, pulls and the credit profile of
+# the overdue loan's borrower, and admission decisions (docs/bureau.md, docs/admission.md).
+BUREAU_PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export ARREARS_BUREAU_URL="http://127.0.0.1:$BUREAU_PORT"
+"$ARREARS" bureau fake-server --port "$BUREAU_PORT" --features demo-book/features.parquet 2>/dev/null &
+BUREAU_PID=$!
+trap 'kill "$BUREAU_PID" 2>/dev/null || true' EXIT
+"$PYTHON" -c '
+import sys, time, httpx
+for _ in range(100):
+    try:
+        if httpx.get(sys.argv[1] + "/health", timeout=0.5).status_code == 200:
+            sys.exit(0)
+    except httpx.TransportError:
+        time.sleep(0.1)
+sys.exit("the fake bureau did not start 模拟征信服务未启动")
+' "$ARREARS_BUREAU_URL"
+BORROWER=$("$ARREARS" loan show "$LOAN" --as-of "$DEMO_DATE" --json | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["borrower_id"])')
+
+step "10. The borrower's consent, then pulls from the fake bureau 征信授权与外部数据查询" \
+    "arrears bureau consent $BORROWER --purpose post_loan_monitoring; arrears bureau pull $BORROWER --source all --purpose post_loan_monitoring"
+"$ARREARS" bureau consent "$BORROWER" --purpose post_loan_monitoring --evidence DEMO-AUTH-1 --by demo
+"$ARREARS" bureau pull "$BORROWER" --source all --purpose post_loan_monitoring --by demo
+
+step "11. The borrower's credit profile: our history + third-party data 借款人信用画像" \
+    "arrears bureau profile $BORROWER"
+"$ARREARS" bureau profile "$BORROWER"
+
+step "12. Admission decisions with reasons, limits and rates 准入审批" \
+    "arrears admit --application examples/applications.csv"
+"$ARREARS" admit --application examples/applications.csv
+kill "$BUREAU_PID" 2>/dev/null || true
+
 elapsed=$(( $(date +%s) - started ))
 cat <<EOF
 
