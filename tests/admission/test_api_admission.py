@@ -47,6 +47,8 @@ def test_bad_bodies_are_422(api: Api) -> None:
         {"term_months": 0},
         {"score": "high"},
         {"surprise": 1},
+        {"borrower_id": "B\u0000X"},  # PostgreSQL cannot hold a NUL: refused before it gets there
+        {"application_id": ""},
     ):
         response = api.post(URL, {**BODY, **change}, role="risk")
         assert response.status_code == 422, (change, response.text)

@@ -355,10 +355,11 @@ class ApplicationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    application_id: str = Field(min_length=1, max_length=64)
+    # Ids are printable text: no control characters (PostgreSQL refuses NUL in a string).
+    application_id: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")
     product: str = Field(min_length=1, max_length=64)
     kind: Literal["individual", "enterprise"] = "individual"
-    borrower_id: str | None = Field(None, max_length=64)
+    borrower_id: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
     requested_amount: AmountText
     term_months: int = Field(ge=1, le=600)
