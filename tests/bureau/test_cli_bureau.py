@@ -175,3 +175,17 @@ def test_all_sources_for_a_person_is_not_an_error(db: str, tmp_path: Path) -> No
         "business_registry": "no_record", "tax": "no_record",
     }  # fmt: skip
     assert text.exit_code == 0 and "no record 无记录" in text.stdout
+
+
+def test_refresh_the_enforcement_list_for_every_consented_borrower(db: str, server: str) -> None:
+    for borrower in ("B0002", "B0006"):
+        assert run(db, server, "bureau", "consent", borrower, "--purpose",
+                   "post_loan_monitoring").exit_code == 0  # fmt: skip
+    result = run(db, server, "bureau", "refresh", "--source", "enforcement", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "source": "enforcement", "purpose": "post_loan_monitoring", "borrowers": 2,
+        "outcomes": {"changed": 2},
+    }  # fmt: skip
+    again = run(db, server, "bureau", "refresh", "--source", "enforcement")
+    assert again.exit_code == 0 and "2 borrowers 借款人 · cached 2" in again.stdout

@@ -216,3 +216,31 @@ def test_unknown_borrower_and_bad_names(borrowers: Engine, make_source) -> None:
         record_consent(borrowers, "B0001", "collection", "ops", sources=["horoscope"])
     with pytest.raises(UnknownBorrower):
         pull_report(borrowers, make_source(), "NOPE", purpose="collection", requested_by="x")
+
+
+def test_refresh_pulls_every_consented_borrower_and_survives_failures(
+    borrowers: Engine, bureau: FakeBureau, make_source
+) -> None:
+    from arrears.bureau.service import consented_borrowers, refresh_source
+
+    record_consent(borrowers, "B0001", "post_loan_monitoring", "ops", now=T0)
+    record_consent(borrowers, "B0002", "post_loan_monitoring", "ops", sources=["tax"], now=T0)
+    assert consented_borrowers(borrowers, "post_loan_monitoring", "enforcement", now=T0) == [
+        "B0001"
+    ]
+    seen: list[tuple[str, str]] = []
+    counts = refresh_source(
+        borrowers, make_source("enforcement"), purpose="post_loan_monitoring",
+        requested_by="monitor", now=T0, on_pull=lambda b, o: seen.append((b, o)),
+    )  # fmt: skip
+    assert counts == {"changed": 1} and seen == [("B0001", "changed")]
+    # the bureau goes down: each borrower fails, then the open circuit refuses without calling
+    source = make_source("enforcement", retries=0, breaker_failures=1)
+    bureau.set_faults(fail_next=100)
+    before = _stats(bureau)
+    counts = refresh_source(
+        borrowers, source, purpose="post_loan_monitoring", requested_by="monitor",
+        borrower_ids=["B0001", "B0002", "B0001"], now=T0 + timedelta(days=2),
+    )  # fmt: skip
+    assert counts == {"failed": 1, "refused": 1, "circuit_open": 1}
+    assert _stats(bureau) - before == 1

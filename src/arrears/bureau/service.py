@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,6 +37,7 @@ from arrears.store.events import record_event
 from arrears.store.tables import Borrower, BureauConsent, BureauPull, BureauReport
 
 OUTCOMES = ("fetched", "cached", "refused", "failed", "circuit_open", "no_record")
+# `refresh_source` also counts "changed": fetched, and different from the previous report.
 
 
 class UnknownBorrower(BureauError):
@@ -388,3 +390,63 @@ def latest_reports(
         for row in rows:
             out[(row.borrower_id, row.source)] = row  # later rows replace earlier ones
     return out
+
+
+def consented_borrowers(
+    engine: Engine, purpose: str, source: str, *, now: datetime | None = None
+) -> list[str]:
+    """Borrowers with a consent in force covering `purpose` and `source`, by id."""
+    at = _now(now)
+    with unit_of_work(engine) as session:
+        rows = session.execute(
+            select(BureauConsent.borrower_id, BureauConsent.sources).where(
+                BureauConsent.purpose == purpose,
+                BureauConsent.revoked_at.is_(None),
+                BureauConsent.expires_at > at,
+                BureauConsent.granted_at <= at,
+            )
+        )
+        return sorted({b for b, sources in rows if source in sources.split(",")})
+
+
+def refresh_source(
+    engine: Engine,
+    source: Source,
+    *,
+    purpose: str,
+    requested_by: str,
+    ttl_s: int = 86_400,
+    borrower_ids: list[str] | None = None,
+    now: datetime | None = None,
+    on_pull: Callable[[str, str], None] | None = None,
+) -> dict[str, int]:
+    """Pull `source` for every consented borrower (or `borrower_ids`), e.g. the enforcement list
+    for the whole book in post-loan monitoring. A failure of one pull does not stop the run;
+    once the circuit opens the rest are refused at once (and logged). Returns the count of
+    each outcome; `on_pull(borrower_id, outcome)` is called after each pull."""
+    check_purpose(purpose)
+    ids = (
+        borrower_ids
+        if borrower_ids is not None
+        else consented_borrowers(engine, purpose, source.name, now=now)
+    )
+    counts: dict[str, int] = {}
+    for borrower_id in ids:
+        try:
+            result = pull_report(
+                engine, source, borrower_id, purpose=purpose, requested_by=requested_by,
+                ttl_s=ttl_s, now=now,
+            )  # fmt: skip
+            outcome = "changed" if result.changed else result.outcome
+        except ConsentMissing:
+            outcome = "refused"
+        except CircuitOpen:
+            outcome = "circuit_open"
+        except UnknownSubject:
+            outcome = "no_record"
+        except BureauError:
+            outcome = "failed"
+        counts[outcome] = counts.get(outcome, 0) + 1
+        if on_pull is not None:
+            on_pull(borrower_id, outcome)
+    return counts

@@ -196,6 +196,45 @@ def pull_cmd(
         raise typer.Exit(2)
 
 
+@bureau_app.command("refresh")
+def refresh_cmd(
+    source: Annotated[
+        str,
+        typer.Option(
+            "--source", help="credit_report | enforcement | business_registry | tax. 数据来源。"
+        ),
+    ],
+    purpose: Annotated[
+        str, typer.Option("--purpose", help="Why (must be consented). 查询用途。")
+    ] = "post_loan_monitoring",
+    by: ByOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Pull one source for every borrower who consented (e.g. the enforcement list for the whole
+    book), with a progress bar; failures are counted, not fatal. 批量更新外部数据。"""
+    from arrears.bureau.client import HttpSource
+    from arrears.bureau.service import consented_borrowers, refresh_source
+    from arrears.cli.common import progress_bar
+
+    with _bureau_errors():
+        settings = _settings()
+        engine = ctx().engine()
+        adapter = HttpSource(source, settings)
+        ids = consented_borrowers(engine, purpose, source)
+        with progress_bar(disable=as_json or not ids) as progress:
+            task = progress.add_task(f"{source} 更新", total=len(ids))
+            counts = refresh_source(
+                engine, adapter, purpose=purpose, requested_by=_who(by), ttl_s=settings.ttl_s,
+                borrower_ids=ids, on_pull=lambda _b, _o: progress.advance(task),
+            )  # fmt: skip
+        adapter.close()
+    if as_json:
+        emit_json({"source": source, "purpose": purpose, "borrowers": len(ids), "outcomes": counts})
+        return
+    shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "—"
+    out.print(f"{source}: {len(ids)} borrowers 借款人 · {shown}")
+
+
 @bureau_app.command("pulls")
 def pulls_cmd(
     borrower_id: Annotated[str, typer.Argument(help="The borrower. 借款人编号。")],
