@@ -74,6 +74,8 @@ EXPECTED = {
     "DELETE /api/v1/tokens/{token_id}": "A",
     "GET /api/v1/access-log": "AU",
     "POST /api/v1/admissions": "AR",
+    "GET /api/v1/borrowers/{borrower_id}/credit-profile": "ARCLU",
+    "GET /api/v1/borrowers/{borrower_id}/bureau-pulls": "ARU",
 }
 LETTERS = dict(zip("ARCLUB", ROLES, strict=True))
 

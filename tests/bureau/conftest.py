@@ -14,6 +14,7 @@ from arrears.bureau.fake_server import FakeBureau
 from arrears.bureau.settings import BureauSettings
 from arrears.store.db import unit_of_work
 from arrears.store.tables import Borrower
+from tests.api.conftest import api, closed, settings  # noqa: F401  (the API fixtures, reused)
 
 
 @pytest.fixture(scope="session")
@@ -48,11 +49,11 @@ def make_source(bureau_settings: BureauSettings):  # type: ignore[no-untyped-def
     made: list[HttpSource] = []
 
     def make(name: str = "credit_report", **changes: object) -> HttpSource:
-        settings = replace(bureau_settings, **changes)  # type: ignore[arg-type]
+        chosen = replace(bureau_settings, **changes)  # type: ignore[arg-type]
         source = HttpSource(
             name,
-            settings,
-            breaker=CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s),
+            chosen,
+            breaker=CircuitBreaker(chosen.breaker_failures, chosen.breaker_reset_s),
         )
         made.append(source)
         return source

@@ -24,6 +24,7 @@ READ_PORTFOLIO = frozenset({ADMIN, RISK, AUDITOR})
 MANAGE_USERS = frozenset({ADMIN})
 READ_ACCESS_LOG = frozenset({ADMIN, AUDITOR})
 DECIDE_ADMISSION = frozenset({ADMIN, RISK})
+READ_PULL_LOG = frozenset({ADMIN, RISK, AUDITOR})
 
 API_PREFIX = "/api/v1"
 P = API_PREFIX
@@ -53,6 +54,8 @@ POLICY: dict[str, frozenset[str]] = {
     f"DELETE {P}/tokens/{{token_id}}": MANAGE_USERS,
     f"GET {P}/access-log": READ_ACCESS_LOG,
     f"POST {P}/admissions": DECIDE_ADMISSION,
+    f"GET {P}/borrowers/{{borrower_id}}/credit-profile": STAFF,
+    f"GET {P}/borrowers/{{borrower_id}}/bureau-pulls": READ_PULL_LOG,
 }
 
 
