@@ -82,3 +82,15 @@ def test_api_key_is_enforced_when_set() -> None:
     with FakeBureau(port=0, api_key="k1") as bureau:
         assert httpx.get(f"{bureau.url}/v1/tax/B1").status_code == 401
         assert httpx.get(f"{bureau.url}/v1/tax/B1", headers={"X-Api-Key": "k1"}).status_code == 200
+
+
+def test_features_from_parquet_as_the_demo_writes_them(tmp_path: Path) -> None:
+    from arrears.bureau.fake_data import load_features
+
+    path = tmp_path / "features.parquet"
+    pl.DataFrame(
+        {"borrower_id": ["B1"], "kind": ["enterprise"], "years_in_business": [7]}
+    ).write_parquet(path)
+    reports = FakeReports(load_features(path))
+    assert reports.report("business_registry", "B1")["years_in_business"] == 7
+    assert reports.report("business_registry", "B2") is None
