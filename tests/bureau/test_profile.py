@@ -158,3 +158,17 @@ def test_profile_merges_external_reports(closed_book: Engine) -> None:
     assert profile["sources"]["credit_report"]["stale"] is False
     later = credit_profile(closed_book, borrower, AS_OF, now=datetime(2026, 12, 1, tzinfo=UTC))
     assert later["sources"]["credit_report"]["stale"] is True
+
+
+def test_a_long_list_of_ids_reads_the_book_once_and_filters(
+    closed_book: Engine, monkeypatch
+) -> None:
+    from arrears.bureau import profile
+
+    every = credit_profiles(closed_book, AS_OF)
+    monkeypatch.setattr(profile, "_MAX_IN_LIST", 2)
+    ids = [*every.get_column("borrower_id").to_list()[:5], "NOPE"]
+    some = credit_profiles(closed_book, AS_OF, ids)
+    assert some.get_column("borrower_id").to_list() == ids
+    assert some.head(5).equals(every.head(5).select(some.columns))
+    assert some.row(5, named=True)["loans_total"] == 0

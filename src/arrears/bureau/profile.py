@@ -70,6 +70,7 @@ _EXTERNAL: dict[str, tuple[str, str]] = {
     "other_lenders_monthly_payment": ("credit_report", "other_lenders_monthly_payment"),
     "bureau_delinquent_accounts": ("credit_report", "delinquent_accounts"),
     "bureau_max_dpd_24m": ("credit_report", "max_dpd_24m"),
+    "bureau_currency": ("credit_report", "currency"),
     "enforcement_listed": ("enforcement", "listed"),
     "restricted_consumption": ("enforcement", "restricted_consumption"),
     "enforcement_cases": ("enforcement", "cases"),
@@ -86,6 +87,7 @@ _EXTERNAL_SCHEMA: dict[str, pl.DataType] = {
     "other_lenders_monthly_payment": pl.Int64(),
     "bureau_delinquent_accounts": pl.Int64(),
     "bureau_max_dpd_24m": pl.Int64(),
+    "bureau_currency": pl.String(),  # the currency of the credit report's amounts
     "enforcement_listed": pl.Boolean(),
     "restricted_consumption": pl.Boolean(),
     "enforcement_cases": pl.Int64(),
@@ -203,7 +205,17 @@ def external_features(reports: dict[tuple[str, str], dict[str, Any]]) -> pl.Data
     return pl.DataFrame(list(rows.values()), schema=_EXTERNAL_SCHEMA).sort("borrower_id")
 
 
+# Above this many ids the whole book is read and filtered in Polars: one placeholder per id
+# would run into the databases' limits on bound parameters.
+_MAX_IN_LIST = 1000
+
+
 def _read_internal(engine: Engine, borrower_ids: list[str] | None, as_of: date) -> pl.DataFrame:
+    if borrower_ids is not None and len(borrower_ids) > _MAX_IN_LIST:
+        wanted = pl.DataFrame(
+            {"borrower_id": list(set(borrower_ids))}, schema={"borrower_id": pl.String}
+        )
+        return _read_internal(engine, None, as_of).join(wanted, on="borrower_id", how="semi")
     where, params = "", []
     if borrower_ids is not None:
         where = f"WHERE l.borrower_id IN ({', '.join(['%s'] * len(borrower_ids))})"

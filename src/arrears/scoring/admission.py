@@ -534,7 +534,9 @@ def enrich_with_profiles(apps: Sequence[Application], profiles: pl.DataFrame) ->
                 ),
                 existing_monthly_debt=worst(
                     app.existing_monthly_debt,
-                    p.get("other_lenders_monthly_payment") if app.currency == "CNY" else None,
+                    p.get("other_lenders_monthly_payment")
+                    if p.get("bureau_currency") == app.currency
+                    else None,
                 ),
                 enforcement_listed=app.enforcement_listed or bool(p.get("enforcement_listed")),
             )
