@@ -58,3 +58,9 @@ class Settings:
         if self.business_date is not None:
             env["ARREARS_BUSINESS_DATE"] = self.business_date.isoformat()
         return env
+
+
+def bureau_environment() -> dict[str, str]:
+    """The `ARREARS_BUREAU_*` variables, for `arrears.bureau.settings.BureauSettings`, which
+    parses them (this module stays the only reader of `os.environ`)."""
+    return {k: v for k, v in os.environ.items() if k.startswith("ARREARS_BUREAU_")}

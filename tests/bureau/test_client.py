@@ -117,3 +117,26 @@ def test_half_open_lets_one_trial_at_a_time() -> None:
     assert breaker.allow() and not breaker.allow()
     breaker.record_success()
     assert breaker.allow() and breaker.state == "closed"
+
+
+def test_settings_from_the_environment(monkeypatch) -> None:
+    from arrears.config import SettingsError
+
+    monkeypatch.setenv("ARREARS_BUREAU_URL", "http://bureau.example:9000/")
+    monkeypatch.setenv("ARREARS_BUREAU_TIMEOUT", "1.5")
+    monkeypatch.setenv("ARREARS_BUREAU_RETRIES", "4")
+    monkeypatch.setenv("ARREARS_BUREAU_TTL", "60")
+    s = BureauSettings.from_env()
+    assert (s.base_url, s.timeout_s, s.retries, s.ttl_s) == (
+        "http://bureau.example:9000",
+        1.5,
+        4,
+        60,
+    )
+    assert s.breaker_failures == 5 and s.backoff_s == 0.2  # the documented defaults
+    monkeypatch.setenv("ARREARS_BUREAU_RETRIES", "many")
+    with pytest.raises(SettingsError, match="ARREARS_BUREAU_RETRIES"):
+        BureauSettings.from_env()
+    monkeypatch.setenv("ARREARS_BUREAU_RETRIES", "-1")
+    with pytest.raises(SettingsError, match="negative"):
+        BureauSettings.from_env()

@@ -1,15 +1,14 @@
 """The bureau's settings from the environment, with their defaults (docs/bureau.md lists them).
 
-Kept beside the adapters rather than in `arrears.config` so the source settings travel with the
-package that uses them; like `Settings`, they are read once, by `from_env`."""
+Parsed here, beside the adapters that use them; the variables themselves come from
+`arrears.config.bureau_environment`, so `arrears.config` stays the only reader of `os.environ`."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from arrears.config import SettingsError
+from arrears.config import SettingsError, bureau_environment
 
 DEFAULT_URL = "http://127.0.0.1:8765"
 
@@ -29,7 +28,7 @@ class BureauSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BureauSettings:
-        env = os.environ if env is None else env
+        env = bureau_environment() if env is None else env
 
         def number(name: str, default: float, kind: type = float) -> float:
             text = env.get(name)
