@@ -117,3 +117,21 @@ def test_profile_adds_the_borrowers_delinquency_from_the_database(tmp_path: Path
     after = {d["application_id"]: d for d in json.loads(enriched.stdout)}["APP-008"]
     assert before["decision"] == "approve"
     assert after["decision"] == "decline" and "DELINQUENT_NOW" in after["reason_codes"]
+
+
+def test_admission_policy_checks_and_shows_the_policy(tmp_path: Path) -> None:
+    shown = run("admission-policy", "--json")
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    consumer = data["products"]["consumer"]
+    assert consumer["cutoffs"] == {"approve": 640.0, "refer": 600.0}
+    assert consumer["bands"][0] == {
+        "band": "A", "min_score": 720.0, "limit": "200000.00", "annual_rate": "0.0880"
+    }  # fmt: skip
+    assert data["products"]["project"]["hard_rules"]["max_debt_to_income"] is None
+    table = run("admission-policy")
+    assert "valid 有效" in table.stdout and "off 关闭" in table.stdout
+    broken = tmp_path / "p.yaml"
+    broken.write_text("currency: CNY\nhard_rules: {}\nproducts: {}\n")
+    bad = run("admission-policy", "--policy", str(broken))
+    assert bad.exit_code == 2 and f"{broken}:3: products" in bad.stderr

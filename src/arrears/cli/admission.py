@@ -117,3 +117,74 @@ def admit_cmd(
         f"{len(decisions)} applications 笔申请: "
         + ", ".join(f"{DECISION_NAMES[k]} {v}" for k, v in counts.items())
     )
+
+
+@app.command("admission-policy")
+def admission_policy_cmd(
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy", help="Admission policy YAML (default: the shipped one). 准入政策。"
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check a policy file and show what it decides: rules, cut-offs, bands. 检查并显示准入政策。"""
+    from arrears.loans.money import format_amount
+    from arrears.scoring.admission import PolicyError, load_policy
+
+    try:
+        rules = load_policy(policy)
+    except PolicyError as exc:
+        fail(str(exc))
+    cur = rules.currency
+
+    def amount(v: int | None) -> str | None:
+        return None if v is None else format_amount(v, cur)
+
+    products = {
+        code: {
+            "cutoffs": {"approve": p.approve, "refer": p.refer},
+            "hard_rules": {
+                "age": list(p.rules.age) if p.rules.age else None,
+                "blacklist": p.rules.blacklist,
+                "enforcement_list": p.rules.enforcement_list,
+                "max_debt_to_income": None
+                if p.rules.max_debt_to_income is None
+                else str(p.rules.max_debt_to_income),
+                "stress_rate": str(p.rules.stress_rate),
+                "max_current_dpd": p.rules.max_current_dpd,
+                "max_dpd_12m": p.rules.max_dpd_12m,
+                "max_exposure": amount(p.rules.max_exposure),
+            },
+            "bands": [
+                {
+                    "band": b.band,
+                    "min_score": b.min_score,
+                    "limit": amount(b.limit),
+                    "annual_rate": str(b.annual_rate),
+                }
+                for b in p.bands
+            ],
+        }
+        for code, p in rules.products.items()
+    }
+    if as_json:
+        emit_json({"source": rules.source, "currency": cur, "products": products})
+        return
+    out.print(f"{rules.source}: valid 有效 · {len(products)} products 个产品 · {cur}")
+    table = Table(
+        "product 产品", "approve 通过", "refer 转人工", "bands 分档 (min score → limit @ rate)",
+        "DTI 负债收入比", "max exposure 集中度上限",
+    )  # fmt: skip
+    for code, p in products.items():
+        bands = "\n".join(
+            f"{b['band']}: ≥{b['min_score']:g} → {b['limit']} @ {b['annual_rate']}"
+            for b in p["bands"]
+        )
+        hard = p["hard_rules"]
+        table.add_row(
+            code, f"{p['cutoffs']['approve']:g}", f"{p['cutoffs']['refer']:g}", bands,
+            hard["max_debt_to_income"] or "off 关闭", hard["max_exposure"] or "off 关闭",
+        )  # fmt: skip
+    out.print(table)
