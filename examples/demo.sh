@@ -137,6 +137,10 @@ English:
   The portfolio table and the report come from those snapshots: PAR30/PAR90, NPL ratio, roll
   rates, cure rates, vintage curves, first-payment default, top movers.
   Finally one overdue loan paid what it owed and its status changed at once.
+  Then a local fake credit bureau (a real HTTP server) answered for that loan's borrower once
+  their consent was recorded; the credit profile merged our history with the bureau's report and
+  the enforcement list; and nine applications were approved, referred or declined by the
+  admission policy, each with its reason codes, limit and rate.
 
 中文：
   模拟了一家放款机构的 $LOANS 笔贷款（消费、信用卡、小微、项目融资、供应链），两年内陆续发放，
@@ -145,6 +149,9 @@ English:
   每笔贷款每个日期写一条快照，账龄或分类变化时写一条迁徙记录。资产组合表和报告都来自这些快照：
   PAR30/PAR90、不良率、迁徙率、回收率、账龄曲线 (vintage)、首期逾期 (FPD)、变化最大的贷款。
   最后一笔逾期贷款还清逾期金额，状态即时更新。
+  随后在记录借款人授权后，本地模拟征信服务（真实 HTTP 服务）返回该借款人的征信报告与失信被执行人
+  查询结果，信用画像合并了本机构记录与第三方数据；九笔申请按准入政策审批（通过、转人工或拒绝），
+  每笔附原因代码、额度与利率。
 
 == Open the report 打开报告
   $(pwd)/$REPORT
