@@ -88,6 +88,40 @@ step "9. Post a payment of $AMOUNT to $LOAN — the status changes at once 还�
     "arrears payment post $LOAN --amount $AMOUNT --paid-on $DEMO_DATE --payment-id DEMO-PMT-1"
 "$ARREARS" payment post "$LOAN" --amount "$AMOUNT" --paid-on "$DEMO_DATE" --payment-id DEMO-PMT-1
 
+# Third-party data 第三方数据: the local fake bureau — a real HTTP server on a free port, its reports
+# following the simulated borrowers' features — then consent, pulls and the credit profile of
+# the overdue loan's borrower, and admission decisions (docs/bureau.md, docs/admission.md).
+BUREAU_PORT=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export ARREARS_BUREAU_URL="http://127.0.0.1:$BUREAU_PORT"
+"$ARREARS" bureau fake-server --port "$BUREAU_PORT" --features demo-book/features.parquet 2>/dev/null &
+BUREAU_PID=$!
+trap 'kill "$BUREAU_PID" 2>/dev/null || true' EXIT
+"$PYTHON" -c '
+import sys, time, httpx
+for _ in range(100):
+    try:
+        if httpx.get(sys.argv[1] + "/health", timeout=0.5).status_code == 200:
+            sys.exit(0)
+    except httpx.TransportError:
+        time.sleep(0.1)
+sys.exit("the fake bureau did not start 模拟征信服务未启动")
+' "$ARREARS_BUREAU_URL"
+BORROWER=$("$ARREARS" loan show "$LOAN" --as-of "$DEMO_DATE" --json | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["borrower_id"])')
+
+step "10. The borrower's consent, then pulls from the fake bureau 征信授权与外部数据查询" \
+    "arrears bureau consent $BORROWER --purpose post_loan_monitoring; arrears bureau pull $BORROWER --source all --purpose post_loan_monitoring"
+"$ARREARS" bureau consent "$BORROWER" --purpose post_loan_monitoring --evidence DEMO-AUTH-1 --by demo
+"$ARREARS" bureau pull "$BORROWER" --source all --purpose post_loan_monitoring --by demo
+
+step "11. The borrower's credit profile: our history + third-party data 借款人信用画像" \
+    "arrears bureau profile $BORROWER"
+"$ARREARS" bureau profile "$BORROWER"
+
+step "12. Admission decisions with reasons, limits and rates 准入审批" \
+    "arrears admit --application examples/applications.csv"
+"$ARREARS" admit --application examples/applications.csv
+kill "$BUREAU_PID" 2>/dev/null || true
+
 elapsed=$(( $(date +%s) - started ))
 cat <<EOF
 
@@ -103,6 +137,10 @@ English:
   The portfolio table and the report come from those snapshots: PAR30/PAR90, NPL ratio, roll
   rates, cure rates, vintage curves, first-payment default, top movers.
   Finally one overdue loan paid what it owed and its status changed at once.
+  Then a local fake credit bureau (a real HTTP server) answered for that loan's borrower once
+  their consent was recorded; the credit profile merged our history with the bureau's report and
+  the enforcement list; and nine applications were approved, referred or declined by the
+  admission policy, each with its reason codes, limit and rate.
 
 中文：
   模拟了一家放款机构的 $LOANS 笔贷款（消费、信用卡、小微、项目融资、供应链），两年内陆续发放，
@@ -111,6 +149,9 @@ English:
   每笔贷款每个日期写一条快照，账龄或分类变化时写一条迁徙记录。资产组合表和报告都来自这些快照：
   PAR30/PAR90、不良率、迁徙率、回收率、账龄曲线 (vintage)、首期逾期 (FPD)、变化最大的贷款。
   最后一笔逾期贷款还清逾期金额，状态即时更新。
+  随后在记录借款人授权后，本地模拟征信服务（真实 HTTP 服务）返回该借款人的征信报告与失信被执行人
+  查询结果，信用画像合并了本机构记录与第三方数据；九笔申请按准入政策审批（通过、转人工或拒绝），
+  每笔附原因代码、额度与利率。
 
 == Open the report 打开报告
   $(pwd)/$REPORT

@@ -78,3 +78,9 @@ def _secret_key(value: str | None) -> str | None:
             " random ones (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
         )
     return value
+
+
+def bureau_environment() -> dict[str, str]:
+    """The `ARREARS_BUREAU_*` variables, for `arrears.bureau.settings.BureauSettings`, which
+    parses them (this module stays the only reader of `os.environ`)."""
+    return {k: v for k, v in os.environ.items() if k.startswith("ARREARS_BUREAU_")}

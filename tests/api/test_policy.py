@@ -27,6 +27,15 @@ def _body(method: str, path: str, role: str) -> dict | None:
         "POST /api/v1/cob/runs": {"as_of": TODAY.isoformat()},
         "POST /api/v1/users": {"username": f"new-{role}", "role": "risk"},
         "PATCH /api/v1/users/{username}": {"active": True},
+        "POST /api/v1/admissions": {
+            "application_id": "P1",
+            "product": "card",
+            "requested_amount": "1000.00",
+            "term_months": 12,
+            "age": 30,
+            "monthly_income": "9000.00",
+            "score": 700,
+        },
     }
     return bodies.get(route_key(method, path))
 
@@ -64,6 +73,9 @@ EXPECTED = {
     "POST /api/v1/users/{username}/tokens": "A",
     "DELETE /api/v1/tokens/{token_id}": "A",
     "GET /api/v1/access-log": "AU",
+    "POST /api/v1/admissions": "AR",
+    "GET /api/v1/borrowers/{borrower_id}/credit-profile": "ARCLU",
+    "GET /api/v1/borrowers/{borrower_id}/bureau-pulls": "ARU",
 }
 LETTERS = dict(zip("ARCLUB", ROLES, strict=True))
 

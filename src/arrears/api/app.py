@@ -17,6 +17,8 @@ from arrears.api import errors, policy
 from arrears.api.deps import authorise
 from arrears.api.policy import API_PREFIX
 from arrears.api.routes import access_log, borrowers, cob, loans, payments, portfolio, users
+from arrears.api.routes import admission as admission_routes
+from arrears.api.routes import bureau as bureau_routes
 from arrears.auth.sessions import SessionSigner, load_secret
 from arrears.catalog import Catalog, load_catalog
 from arrears.config import Settings
@@ -29,6 +31,8 @@ ROUTERS = (
     portfolio.router,
     cob.router,
     access_log.router,
+    admission_routes.router,
+    bureau_routes.router,
 )
 
 

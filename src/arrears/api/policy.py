@@ -23,6 +23,8 @@ RUN_COB = frozenset({ADMIN, RISK})
 READ_PORTFOLIO = frozenset({ADMIN, RISK, AUDITOR})
 MANAGE_USERS = frozenset({ADMIN})
 READ_ACCESS_LOG = frozenset({ADMIN, AUDITOR})
+DECIDE_ADMISSION = frozenset({ADMIN, RISK})
+READ_PULL_LOG = frozenset({ADMIN, RISK, AUDITOR})
 
 API_PREFIX = "/api/v1"
 P = API_PREFIX
@@ -51,6 +53,9 @@ POLICY: dict[str, frozenset[str]] = {
     f"POST {P}/users/{{username}}/tokens": MANAGE_USERS,
     f"DELETE {P}/tokens/{{token_id}}": MANAGE_USERS,
     f"GET {P}/access-log": READ_ACCESS_LOG,
+    f"POST {P}/admissions": DECIDE_ADMISSION,
+    f"GET {P}/borrowers/{{borrower_id}}/credit-profile": STAFF,
+    f"GET {P}/borrowers/{{borrower_id}}/bureau-pulls": READ_PULL_LOG,
 }
 
 

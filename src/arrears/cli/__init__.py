@@ -5,7 +5,9 @@ file) print one line and exit with status 2; anything else is a bug and is allow
 Each subject registers its commands on the shared app in its own module.
 """
 
+from arrears.cli import admission as admission  # registers `arrears admit`
 from arrears.cli import book as book  # registers the book commands
+from arrears.cli import bureau as bureau  # registers `arrears bureau …`
 from arrears.cli import cob as cob  # registers `arrears cob` and `arrears snapshot`
 from arrears.cli import collection as collection  # registers `arrears case …`, `promise …`, …
 from arrears.cli import reports as reports  # registers the report commands

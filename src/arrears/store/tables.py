@@ -627,3 +627,68 @@ class ArrangementRow(Base):
     made_by: Mapped[str] = mapped_column(String(64))
     made_on: Mapped[date] = mapped_column(Date)
     decided_on: Mapped[date | None] = mapped_column(Date)
+
+
+# ------------------------------------------------------------------ third-party data (0006)
+
+
+class BureauConsent(Base):
+    """A borrower's consent to query external credit data for one purpose (征信授权), recorded
+    before any pull: who recorded it, when, until when, and the evidence (a signed form's
+    reference). A revoked or expired consent allows no further pull."""
+
+    __tablename__ = "bureau_consents"
+    __table_args__ = (Index("ix_bureau_consents_borrower_purpose", "borrower_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.borrower_id"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    sources: Mapped[str] = mapped_column(String(200))  # comma-separated source names
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    evidence: Mapped[str | None] = mapped_column(Text)
+
+
+class BureauReport(Base):
+    """One report fetched from an external source, kept as fetched (JSON) with its digest; it
+    serves as the cache until `expires_at`."""
+
+    __tablename__ = "bureau_reports"
+    __table_args__ = (
+        Index("ix_bureau_reports_borrower_source", "borrower_id", "source", "fetched_at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.borrower_id"))
+    source: Mapped[str] = mapped_column(String(32))
+    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    digest: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class BureauPull(Base):
+    """Every attempt to read external data, whatever its outcome: who asked, why, when, from
+    which source, and what happened (fetched, cached, refused, failed, circuit_open)."""
+
+    __tablename__ = "bureau_pulls"
+    __table_args__ = (Index("ix_bureau_pulls_borrower_at", "borrower_id", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    borrower_id: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(32))
+    purpose: Mapped[str] = mapped_column(String(32))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float | None] = mapped_column(Float)
+    consent_id: Mapped[int | None] = mapped_column(Integer)
+    report_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    error: Mapped[str | None] = mapped_column(Text)

@@ -442,6 +442,11 @@ def build_router(pages: Pages) -> APIRouter:
             ),
         ]
         loans = queries.search_loans(pages.engine, borrower_id=borrower_id, limit=500)
+        credit = (
+            queries.credit_profile_view(pages.engine, borrower_id, pages.today())
+            if allowed(user, "credit_profile")
+            else None
+        )
         return pages.render(
             request,
             "borrower.html.j2",
@@ -450,8 +455,67 @@ def build_router(pages: Pages) -> APIRouter:
                 "fields": fields,
                 "masked": bool(view.get("masked")),
                 "loans": loans,
+                "credit": credit,
             },
             user=user,
+        )
+
+    # ------------------------------------------------------------------ admission (risk)
+
+    def _admission_form(request: Request, user: WebUser, ctx: dict[str, Any], status: int = 200):
+        from arrears.scoring.admission import default_policy
+
+        ctx.setdefault("form", {})
+        ctx["products"] = list(default_policy().products)
+        return pages.render(request, "admission.html.j2", ctx, user=user, status_code=status)
+
+    @router.get("/admissions")
+    def admission_page(request: Request) -> Response:
+        user = pages.user(request, "admission")
+        return _admission_form(request, user, {})
+
+    @router.post("/admissions")
+    async def admission_decide(request: Request) -> Response:
+        from pydantic import ValidationError
+
+        from arrears.bureau.profile import credit_profiles
+        from arrears.scoring.admission import (
+            ApplicationIn,
+            admit,
+            default_policy,
+            enrich_with_profiles,
+            to_application,
+        )
+
+        user = pages.user(request, "admission")
+        form = await _form(request)
+        if not sec.verify_csrf(request, form.get("csrf_token")):
+            return _admission_form(
+                request, user, {"errors": [("form", "Invalid form token.", "表单令牌无效。")]}, 403
+            )
+        fields = {k: v.strip() for k, v in form.items() if k != "csrf_token" and v.strip()}
+        for flag in ("blacklist", "enforcement_listed"):
+            fields[flag] = "true" if flag in fields else "false"
+        policy = default_policy()
+        try:
+            application = to_application(ApplicationIn.model_validate(fields), policy)
+        except ValidationError as exc:
+            errors = [
+                (".".join(str(p) for p in e["loc"]) or "form", e["msg"], f"取值无效（{e['msg']}）")
+                for e in exc.errors()
+            ]
+            return _admission_form(request, user, {"form": fields, "errors": errors}, 422)
+        except ValueError as exc:
+            name, _, message = str(exc).partition(": ")
+            return _admission_form(
+                request, user, {"form": fields, "errors": [(name, message, message)]}, 422
+            )
+        if application.borrower_id:
+            profiles = credit_profiles(pages.engine, pages.today(), [application.borrower_id])
+            [application] = enrich_with_profiles([application], profiles)
+        [decision] = admit([application], policy)
+        return _admission_form(
+            request, user, {"form": fields, "decision": decision, "d": decision.as_json()}
         )
 
     return router

@@ -327,3 +327,57 @@ def loan_page(engine: Engine, catalog: Catalog, loan_id: str, as_of: date) -> Lo
 def status_view(view: Any) -> dict[str, Any]:
     """A servicing `LoanView`'s status as the loan page shows it."""
     return _status_dict(view.status, view.currency)
+
+
+# ------------------------------------------------------------------ credit profile (bureau)
+
+
+@dataclass
+class ProfileRow:
+    feature: str
+    en: str
+    zh: str
+    value: str | tuple[str, str]  # text, or an (English, 中文) pair for yes/no
+    external: bool = False  # from a third-party source rather than our own history
+
+
+@dataclass
+class CreditProfileView:
+    rows: list[ProfileRow]
+    sources: list[dict[str, Any]]  # name, en, zh, fetched_on, stale
+
+
+def credit_profile_view(engine: Engine, borrower_id: str, as_of: date) -> CreditProfileView:
+    """The borrower's credit profile (`arrears.bureau.profile`), ready to print: internal
+    history first, then what external sources said; amounts in the loans' currency."""
+    from arrears.bureau.profile import EXTERNAL_LABELS, LABELS, MONEY_FEATURES, credit_profile
+    from arrears.bureau.sources import SOURCES
+
+    profile = credit_profile(engine, borrower_id, as_of)
+    features = profile["features"]
+    currency = features.get("currency")
+    rows = []
+    for name, (en, zh) in LABELS.items():
+        value = features.get(name)
+        text: str | tuple[str, str]
+        if value is None:
+            text = "—"
+        elif isinstance(value, bool):
+            text = ("yes", "是") if value else ("no", "否")
+        elif name in MONEY_FEATURES:
+            cur = currency if currency and currency != "mixed" else "CNY"
+            text = f"{money(int(value), cur)} {cur}"
+        else:
+            text = str(value)
+        rows.append(ProfileRow(name, en, zh, text, name in EXTERNAL_LABELS))
+    sources = [
+        {
+            "name": name,
+            "en": SOURCES[name][0],
+            "zh": SOURCES[name][1],
+            "fetched_on": info["fetched_at"][:10],
+            "stale": info["stale"],
+        }
+        for name, info in profile["sources"].items()
+    ]
+    return CreditProfileView(rows, sources)

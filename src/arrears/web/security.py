@@ -30,6 +30,8 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "loan": policy.EVERYONE,  # GET /api/v1/loans/{loan_id}
     "post_payment": policy.POST_PAYMENTS,  # POST /api/v1/payments
     "borrower": policy.EVERYONE,  # GET /api/v1/borrowers/{borrower_id}
+    "credit_profile": policy.STAFF,  # the credit profile on the borrower page (bureau data)
+    "admission": policy.DECIDE_ADMISSION,  # POST /api/v1/admissions
 }
 
 
