@@ -26,7 +26,7 @@ from arrears.catalog import Catalog
 from arrears.config import Settings
 from arrears.loans.status import loan_status
 from arrears.store import repository as repo
-from arrears.store.db import unit_of_work
+from arrears.store.db import single_read, unit_of_work
 from arrears.store.tables import Borrower, Loan, StatusSnapshot
 
 _bearer = HTTPBearer(
@@ -191,7 +191,7 @@ def require_loan_access(
     collector's check needs the loan's status; the others need only its borrower."""
     if user.role == policy.COLLECTOR:
         return visible_loan(engine, catalog, user, loan_id, on).borrower_id
-    with engine.connect() as conn:
+    with single_read(engine) as conn:
         borrower_id = conn.execute(_LOAN_BORROWER, {"loan_id": loan_id}).scalar()
     if borrower_id is None or (user.role == policy.BORROWER and borrower_id != user.borrower_id):
         raise repo.LoanNotFound(loan_id)

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from arrears.store.db import unit_of_work
+from arrears.store.db import single_read, unit_of_work
 from arrears.store.tables import ApiToken, Borrower, LoginAttempt, User, WebSession
 
 ROLES = ("admin", "risk", "collector", "legal", "auditor", "borrower")
@@ -246,7 +246,7 @@ def user_for_token(engine: Engine, token: str) -> CurrentUser | None:
     when the token was last used (to `LAST_USED_RESOLUTION`)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    with engine.connect() as conn:
+    with single_read(engine) as conn:
         found = conn.execute(_TOKEN_USER, {"token_hash": hash_token(token)}).first()
     if found is None or found.revoked_at is not None or not found.active:
         return None
@@ -264,7 +264,7 @@ def user_for_token(engine: Engine, token: str) -> CurrentUser | None:
 
 def active_user(engine: Engine, username: str) -> CurrentUser | None:
     """The user `username`, if still active."""
-    with engine.connect() as conn:
+    with single_read(engine) as conn:
         found = conn.execute(_ACTIVE_USER, {"username": username}).first()
     if found is None or not found.active:
         return None
@@ -325,7 +325,7 @@ def end_sessions_of(engine: Engine, username: str) -> int:
 def session_user(engine: Engine, username: str, sid: str) -> CurrentUser | None:
     """The user of a page session, if the session is open and unexpired on the server and the
     user still active (the cookie's own signature and age were checked by the caller)."""
-    with engine.connect() as conn:
+    with single_read(engine) as conn:
         found = conn.execute(
             _SESSION_USER, {"sid_hash": hash_token(sid), "username": username}
         ).first()

@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -111,6 +111,16 @@ def is_missing_schema(exc: BaseException) -> bool:
     if getattr(orig, "sqlstate", None) == _PG_UNDEFINED_TABLE:
         return True
     return "no such table" in str(orig)
+
+
+@contextmanager
+def single_read(engine: Engine) -> Iterator[Connection]:
+    """A connection for one read statement, outside any transaction (autocommit). One statement
+    is consistent on its own, and this saves the BEGIN and ROLLBACK round trips that a
+    transaction costs — a third of a sign-in check's time. Several reads that must agree with
+    each other belong in one transaction instead (`engine.connect()` / `unit_of_work`)."""
+    with engine.connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 @contextmanager
