@@ -1,0 +1,9 @@
+"""Credit scores: the application (A), behaviour (B) and collection (C) cards.
+
+`scorecard.Scorecard` (optimal binning → WoE → logistic regression → points) and
+`gbm.GbmChallenger` (LightGBM held to the scorecard's trends, calibrated) are scikit-learn
+estimators; `metrics` measures them; `reasons` explains each score; `features` builds the
+characteristics of each kind; `modeldir` saves a fitted model with its metadata; `registry`
+keeps versions and champions in the database; `monitor` watches stability; `service` holds the
+verbs the CLI and the demo call.
+"""
