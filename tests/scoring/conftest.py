@@ -31,3 +31,35 @@ def credit_data():
         }
     )
     return frame, y, z
+
+
+SIM_END = "2026-11-30"
+
+
+@pytest.fixture(scope="session")
+def sim_book(tmp_path_factory):
+    """A simulated book of 2500 loans over 24 months, imported into SQLite and closed at every
+    month-end: `dir/book` (the files) and `dir/arrears.db`."""
+    from datetime import date
+
+    from arrears.catalog import load_catalog
+    from arrears.cob.book import load_book
+    from arrears.cob.runner import business_days, close_business
+    from arrears.config import Settings
+    from arrears.imports.book import import_book
+    from arrears.sim import SimConfig, simulate, write_book
+    from arrears.store.db import make_engine, upgrade
+
+    root = tmp_path_factory.mktemp("scoring-book")
+    catalog = load_catalog(Settings.from_env().products_file)
+    book = simulate(SimConfig(loans=2500, months=24, seed=11, end=date(2026, 11, 30)), catalog)
+    write_book(book, root / "book", "parquet")
+    url = f"sqlite:///{root / 'arrears.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    import_book(engine, root / "book", catalog, allow_extra=True)
+    loaded = load_book(engine, catalog)
+    for day in business_days(date(2024, 11, 30), date(2026, 11, 30), True):
+        close_business(engine, catalog, day, root / "data", book=loaded)
+    engine.dispose()
+    return root

@@ -174,7 +174,10 @@ class Scorecard(ClassifierMixin, BaseEstimator):
 
     def reasons(self, X: Any, top: int = 3) -> pl.DataFrame:
         """Top reason codes per row (see `reasons.reason_columns`)."""
-        return reason_columns(self.lost_points(self.points_by_feature(X)), self.features_, top)
+        return self.reasons_from_points(self.points_by_feature(X), top)
+
+    def reasons_from_points(self, by_feature: np.ndarray, top: int = 3) -> pl.DataFrame:
+        return reason_columns(self.lost_points(by_feature), self.features_, top)
 
     # ------------------------------------------------------------------ reading and saving
 
