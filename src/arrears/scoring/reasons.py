@@ -77,19 +77,17 @@ def top_reasons(
 def reason_columns(lost: np.ndarray, features: list[str], top: int = 3) -> pl.DataFrame:
     """`reason_k` (characteristic), `reason_k_en`, `reason_k_zh` and `reason_k_points` columns."""
     index, points = top_reasons(lost, features, top)
-    names = np.array([*features, ""], dtype=object)
+    positions = list(range(len(features)))
+    en = [label(f, "en") for f in features]
+    zh = [label(f, "zh") for f in features]
     columns: dict[str, pl.Series] = {}
-    en_map = {f: label(f, "en") for f in features}
-    zh_map = {f: label(f, "zh") for f in features}
     for k in range(index.shape[1]):
-        code = pl.Series(f"reason_{k + 1}", names[index[:, k]], dtype=pl.String)
-        code = code.replace("", None)
-        columns[f"reason_{k + 1}"] = code
-        columns[f"reason_{k + 1}_en"] = code.replace_strict(
-            en_map, default=None, return_dtype=pl.String
-        )
-        columns[f"reason_{k + 1}_zh"] = code.replace_strict(
-            zh_map, default=None, return_dtype=pl.String
-        )
+        # integer positions → text in one vectorised lookup per column (-1, no reason → null)
+        slot = pl.Series(index[:, k])
+        for suffix, names in (("", features), ("_en", en), ("_zh", zh)):
+            # an Enum column: one small dictionary per file, fast to write and to read
+            columns[f"reason_{k + 1}{suffix}"] = slot.replace_strict(
+                positions, names, default=None, return_dtype=pl.Enum(sorted(set(names)))
+            )
         columns[f"reason_{k + 1}_points"] = pl.Series(np.round(points[:, k], 2))
     return pl.DataFrame(columns)

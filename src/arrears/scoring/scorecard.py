@@ -141,8 +141,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
 
     def points_by_feature(self, X: Any) -> np.ndarray:
         """Rows × characteristics matrix of points (in the order of `features_`)."""
-        bins = self._bins(to_polars(X))
-        return np.column_stack([self.points_[n][bins[n]] for n in self.features_])
+        frame = to_polars(X)
+        missing = [n for n in self.features_ if n not in frame.columns]
+        if missing:
+            raise ScorecardError(f"missing column(s): {', '.join(missing)}")
+        out = np.empty((frame.height, len(self.features_)), dtype=np.float64, order="F")
+        for j, n in enumerate(self.features_):
+            np.take(self.points_[n], self.binnings_[n].bin_index(frame.get_column(n)), out=out[:, j])
+        return out
 
     def points(self, X: Any) -> np.ndarray:
         """The score: the sum of each characteristic's points (higher = safer)."""
