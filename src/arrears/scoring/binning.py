@@ -44,6 +44,7 @@ class FeatureBinning:
     woe: list[float] = field(default_factory=list)
     iv: float = 0.0
     trend: int = 0  # +1 bad rate rises with the value, -1 falls, 0 neither / categorical
+    fit_index: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_regular(self) -> int:
@@ -112,10 +113,13 @@ def _num(value: float) -> str:
 
 def as_float(values: Any, name: str) -> np.ndarray:
     """A numeric column as float64 with NaN for empty values."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        return values.astype(np.float64, copy=False)
     series = values if isinstance(values, pl.Series) else pl.Series(name, values, strict=False)
     if series.dtype == pl.String or series.dtype == pl.Categorical:
         raise BinningError(f"column {name!r} is text, expected numbers")
-    return series.cast(pl.Float64, strict=False).fill_nan(None).to_numpy().astype(np.float64)
+    # a null becomes NaN on the way to numpy; a NaN stays NaN — both are "missing"
+    return np.asarray(series.cast(pl.Float64, strict=False).to_numpy(), dtype=np.float64)
 
 
 def as_text(values: Any) -> pl.Series:
@@ -160,6 +164,7 @@ def fit_binning(
     if dtype == "numerical":
         x = as_float(values, name)
         fit_values: Any = x
+        values = x  # bin_index below reuses the array
     elif dtype == "categorical":
         text = as_text(values)
         fit_values = np.asarray(text.fill_null("\x00missing").to_numpy(), dtype=object)
@@ -182,6 +187,7 @@ def fit_binning(
     else:
         binning.groups = [sorted(str(c) for c in group) for group in optimal.splits]
     index = binning.bin_index(values)
+    binning.fit_index = index  # the training rows' bins, so the caller need not recompute them
     n_bins = binning.n_regular + 2
     rows = np.bincount(index, minlength=n_bins)
     bads = np.bincount(index, weights=y, minlength=n_bins).astype(np.int64)

@@ -10,6 +10,7 @@ the same table a risk manager reads (`table()`).
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     - `special_codes`: per column, values binned apart (e.g. `{"age": [-1]}`);
     - `max_n_bins`, `min_bin_size`: binning limits; `min_iv`: characteristics with less
       information value are left out; `C`: inverse L2 strength of the regression;
-    - `base_points`, `base_odds`, `pdo`: the points scale.
+    - `base_points`, `base_odds`, `pdo`: the points scale;
+    - `n_jobs`: threads that bin characteristics at once.
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         base_points: float = 600.0,
         base_odds: float = 50.0,
         pdo: float = 20.0,
+        n_jobs: int = 2,
     ) -> None:
         self.categorical = categorical
         self.monotonic = monotonic
@@ -71,6 +74,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.base_points = base_points
         self.base_odds = base_odds
         self.pdo = pdo
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ fitting
 
@@ -87,9 +91,9 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.feature_names_in_ = np.array(frame.columns, dtype=object)
         self.n_features_in_ = len(frame.columns)
         self.classes_ = np.array([0, 1])
-        self.binnings_: dict[str, FeatureBinning] = {}
-        for name in frame.columns:
-            self.binnings_[name] = fit_binning(
+
+        def fit_one(name: str) -> FeatureBinning:
+            return fit_binning(
                 name,
                 frame.get_column(name),
                 target,
@@ -99,10 +103,21 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 max_n_bins=self.max_n_bins,
                 min_bin_size=self.min_bin_size,
             )
+
+        # Characteristics are binned independently; the solver and the pre-binning trees run
+        # outside the GIL, so two threads use both cores of a small machine.
+        with ThreadPoolExecutor(max_workers=self.n_jobs) as pool:
+            fitted = list(pool.map(fit_one, frame.columns))
+        self.binnings_: dict[str, FeatureBinning] = dict(zip(frame.columns, fitted, strict=True))
         candidates = [n for n in frame.columns if self.binnings_[n].iv >= self.min_iv]
         if not candidates:  # keep the single most informative one rather than nothing
             candidates = [max(frame.columns, key=lambda n: self.binnings_[n].iv)]
-        woe = {n: self.binnings_[n].woe_of(frame.get_column(n)) for n in candidates}
+        woe = {}
+        for n in candidates:
+            binning = self.binnings_[n]
+            woe[n] = np.asarray(binning.woe)[binning.fit_index]
+        for binning in self.binnings_.values():
+            binning.fit_index = None  # not part of the fitted state
         # A characteristic whose coefficient comes out negative would award points for risk
         # (collinearity with another one): drop the weakest such and refit.
         while True:
@@ -148,7 +163,9 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             raise ScorecardError(f"missing column(s): {', '.join(missing)}")
         out = np.empty((frame.height, len(self.features_)), dtype=np.float64, order="F")
         for j, n in enumerate(self.features_):
-            np.take(self.points_[n], self.binnings_[n].bin_index(frame.get_column(n)), out=out[:, j])
+            np.take(
+                self.points_[n], self.binnings_[n].bin_index(frame.get_column(n)), out=out[:, j]
+            )
         return out
 
     def points(self, X: Any) -> np.ndarray:
