@@ -278,3 +278,23 @@ def test_application_without_data_is_refused(tmp_path):
     assert result.exit_code == 2 and "--data" in result.output
     result = run("model", "train", "--kind", "mortgage", "--out", str(tmp_path / "x"))
     assert result.exit_code == 2 and "mortgage" in result.output
+
+
+def test_the_demo_path_trains_promotes_and_scores_the_book(sim_book, tmp_path):
+    from arrears.scoring import registry
+    from arrears.scoring.service import demo_models
+    from arrears.store.db import make_engine
+
+    db = tmp_path / "demo.db"
+    shutil.copy(sim_book / "arrears.db", db)
+    engine = make_engine(f"sqlite:///{db}")
+    summary = demo_models(engine, sim_book / "book", tmp_path / "models")
+    assert registry.champion(engine, "application").method == "scorecard"
+    assert registry.champion(engine, "behaviour").model_id == summary["models"][1]["model_id"]
+    scores = pl.read_parquet(tmp_path / "models" / "behaviour-scores.parquet")
+    assert scores.height == summary["scored"]["rows"] > 0
+    section = summary["report_section"]
+    assert sum(section["score_histogram"]["counts"]) == scores.height
+    assert section["ks_curve"]["bads"][-1] == 1.0
+    assert 0 < summary["application_true_pd_auc"] <= 1
+    engine.dispose()

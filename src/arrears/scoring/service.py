@@ -331,7 +331,8 @@ def demo_models(
 ) -> dict[str, Any]:
     """What the demo shows: an application scorecard trained on the simulated book's borrowers
     and a behaviour scorecard on its close-of-business history, both registered and promoted,
-    then the open book scored with the behaviour champion. Returns a summary of each step."""
+    then the open book scored with the behaviour champion. Returns a summary of each step and
+    `report_section` (`charts.book_model_section`) for the report."""
     from arrears.scoring import features as feats
     from arrears.scoring import registry
 
@@ -358,4 +359,8 @@ def demo_models(
     y = applications.get_column("bad").to_numpy()
     summary["application_true_pd_auc"] = round(metrics.auc(y, truth), 4)
     summary["scored"] = score_book(engine, "behaviour", out_dir / "behaviour-scores.parquet")
+    from arrears.scoring.charts import book_model_section
+
+    # what the report's models section draws: score distribution, KS curve, PSI
+    summary["report_section"] = book_model_section(engine, "behaviour")
     return summary
