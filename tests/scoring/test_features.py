@@ -118,3 +118,33 @@ def test_simulated_applications_have_a_full_performance_window(sim_book):
     kept = loans.filter(pl.col("loan_id").is_in(rows.get_column("loan_id").implode()))
     assert kept.get_column("disbursed_on").max() <= last.replace(year=last.year - 1)
     assert set(rows.get_column("bad").unique().to_list()) == {0, 1}
+
+
+def test_read_history_reads_the_same_book_on_every_database(engine, tmp_path):
+    """The example book closed at three month-ends, read back on SQLite and PostgreSQL."""
+    from pathlib import Path
+
+    from arrears.catalog import load_catalog
+    from arrears.cob.runner import close_business
+    from arrears.imports import import_book
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "book"
+    catalog = load_catalog()
+    import_book(engine, examples, catalog)
+    closes = [date(2026, 9, 30), date(2026, 10, 31), date(2026, 11, 30)]
+    for day in closes:
+        close_business(engine, catalog, day, tmp_path / "data")
+    history = f.read_history(engine)
+    assert history.dates == closes
+    assert history.snapshots.schema == pl.Schema(f.SNAPSHOT_SCHEMA)
+    loans = history.loans.height
+    assert loans > 0 and history.dues.height > loans
+    overdue = history.snapshots.filter(pl.col("days_past_due") > 0)
+    assert (overdue.get_column("overdue_amount") > 0).all()
+    rows = f.account_features(history, closes[-1])
+    assert (
+        rows.height
+        == history.snapshots.filter(
+            (pl.col("as_of") == closes[-1]) & ~pl.col("status").is_in(f.CLOSED)
+        ).height
+    )

@@ -79,3 +79,25 @@ def test_auc_agrees_with_scikit_learn_and_is_symmetric(rows):
     assert metrics.auc(y, risk) == pytest.approx(roc_auc_score(y, risk))
     assert metrics.auc(y, -risk) == pytest.approx(1 - metrics.auc(y, risk))
     assert 0.0 <= metrics.ks(y, risk) <= 1.0
+
+
+shares = st.lists(st.floats(0.0, 1.0), min_size=2, max_size=12).filter(lambda v: sum(v) > 0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(shares, shares)
+def test_psi_is_never_negative_and_zero_only_for_the_same_population(a, b):
+    n = min(len(a), len(b))
+    e = np.array(a[:n]) / sum(a[:n]) if sum(a[:n]) else np.full(n, 1 / n)
+    x = np.array(b[:n]) / sum(b[:n]) if sum(b[:n]) else np.full(n, 1 / n)
+    assert metrics.psi(e, x) >= 0
+    assert metrics.psi(e, e) == pytest.approx(0.0)
+    assert metrics.psi(e, x) == pytest.approx(metrics.psi(x, e))  # symmetric by construction
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=50), st.integers(1, 12))
+def test_bin_shares_sum_to_one(values, bins):
+    v = np.array(values)
+    edges = metrics.quantile_edges(v, bins)
+    assert metrics.bin_shares(v, edges).sum() == pytest.approx(1.0)

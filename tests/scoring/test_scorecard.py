@@ -7,6 +7,8 @@ import math
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 
@@ -145,3 +147,20 @@ def test_a_missing_column_at_scoring_is_named(card, credit_data):
     frame, _, _ = credit_data
     with pytest.raises(ScorecardError, match="inquiries_6m"):
         card.points(frame.drop("inquiries_6m"))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(0, 20, allow_nan=False), min_size=2, max_size=30))
+def test_more_inquiries_never_raise_the_score(card, inquiries):
+    """The card holds the business trend for any applicant: with everything else equal, more
+    bureau inquiries never earn points."""
+    values = sorted(inquiries)
+    rows = pl.DataFrame(
+        {
+            "monthly_income": [9000.0] * len(values),
+            "inquiries_6m": values,
+            "employment": ["salaried"] * len(values),
+            "noise": [0.0] * len(values),
+        }
+    )
+    assert (np.diff(card.points(rows)) <= 1e-9).all()
