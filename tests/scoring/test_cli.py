@@ -298,3 +298,26 @@ def test_the_demo_path_trains_promotes_and_scores_the_book(sim_book, tmp_path):
     assert section["ks_curve"]["bads"][-1] == 1.0
     assert 0 < summary["application_true_pd_auc"] <= 1
     engine.dispose()
+
+
+def test_too_few_bads_is_a_clear_error(apps_csv, tmp_path):
+    few = tmp_path / "few.csv"
+    frame = pl.read_csv(apps_csv)
+    pl.concat(
+        [frame.filter(pl.col("bad") == 0), frame.filter(pl.col("bad") == 1).head(3)]
+    ).write_csv(few)
+    result = run(
+        "model",
+        "train",
+        "--kind",
+        "application",
+        "--data",
+        str(few),
+        "--target",
+        "bad",
+        "--out",
+        str(tmp_path / "m"),
+        "--no-register",
+    )
+    assert result.exit_code == 2
+    assert "3 bads" in result.output and "at least 10" in result.output

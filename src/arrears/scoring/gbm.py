@@ -261,8 +261,3 @@ class GbmChallenger(ClassifierMixin, BaseEstimator):
         model.booster_ = lgb.Booster(model_str=data["booster"])
         model.offset_, model.factor_ = scaling(model.base_points, model.base_odds, model.pdo)
         return model
-
-
-def log_odds(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=np.float64), 1e-12, 1 - 1e-12)
-    return np.log(p / (1 - p))

@@ -23,6 +23,8 @@ from arrears.scoring.gbm import GbmChallenger
 from arrears.scoring.scorecard import Scorecard
 
 TEMPORAL = (pl.Date, pl.Datetime, pl.Duration, pl.Time)
+# Fewer bads (or goods) than this cannot be split into training and validation and binned.
+MIN_CLASS_ROWS = 10
 
 
 @dataclass
@@ -96,8 +98,12 @@ def train_model(
         raise ValueError(f"kind must be one of {modeldir.KINDS}, not {kind!r}")
     started = time.perf_counter()
     y = target_column(frame, target, Path(source)).to_numpy()
-    if y.sum() == 0 or y.sum() == y.size:
-        raise DataFileError(f"{source}: column {target!r} has only one value; a model needs both")
+    minority = int(min(y.sum(), y.size - y.sum()))
+    if minority < MIN_CLASS_ROWS:
+        raise DataFileError(
+            f"{source}: column {target!r} has {int(y.sum())} bads and {int(y.size - y.sum())} "
+            f"goods; a model needs at least {MIN_CLASS_ROWS} of each"
+        )
     names = feature_columns(frame, target, exclude or set())
     if not names:
         raise DataFileError(f"{source}: no characteristic columns besides {target!r} and ids")
@@ -246,10 +252,6 @@ def who() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def today_utc() -> date:
-    return datetime.now(UTC).date()
 
 
 # ------------------------------------------------------------------ the database's own history
