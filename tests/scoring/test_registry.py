@@ -75,3 +75,18 @@ def test_stability_of_the_training_population_is_near_zero_and_a_shift_is_seen(
     assert psi_shifted > 0.25
     assert max(csi_shifted, key=csi_shifted.get) == "inquiries_6m"
     assert np.isfinite(psi_shifted)
+
+
+def test_a_saved_gbm_scores_a_file_with_reasons(model_dirs, credit_data, tmp_path):
+    frame, _, _ = credit_data
+    data = tmp_path / "rows.parquet"
+    frame.tail(500).with_columns(application_id=np.arange(500).astype(str)).write_parquet(data)
+    result = service.score_file(model_dirs[1], data, tmp_path / "out.csv")
+    assert result["rows"] == 500
+    import polars as pl
+
+    scored = pl.read_csv(tmp_path / "out.csv")
+    assert scored.columns[:3] == ["application_id", "score", "probability"]
+    riskiest = scored.sort("probability", descending=True).row(0, named=True)
+    assert riskiest["reason_1"] in {"monthly_income", "inquiries_6m", "employment"}
+    assert riskiest["reason_1_zh"] in {"月收入", "近6个月征信查询次数", "就业状况"}
