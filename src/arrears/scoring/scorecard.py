@@ -22,6 +22,9 @@ from arrears.scoring.binning import FeatureBinning, fit_binning
 from arrears.scoring.frames import column_kind, to_polars, to_target
 from arrears.scoring.reasons import reason_columns
 
+# The regularisation strengths `C="cv"` chooses from (inverse L2 strength of the regression).
+C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+
 
 class ScorecardError(ValueError):
     """The data cannot give a scorecard (the message says why)."""
@@ -43,7 +46,10 @@ class Scorecard(ClassifierMixin, BaseEstimator):
       `descending`, `auto_asc_desc`, `peak`, …, or None for free); `default_trend` for the rest;
     - `special_codes`: per column, values binned apart (e.g. `{"age": [-1]}`);
     - `max_n_bins`, `min_bin_size`: binning limits; `min_iv`: characteristics with less
-      information value are left out; `C`: inverse L2 strength of the regression;
+      information value are left out; `C`: inverse L2 strength of the regression (0.1: some
+      shrinkage steadies a card with many correlated characteristics — on Lending Club's 23 it
+      gave a higher mean test AUC over the benchmark's ten splits than 1.0; docs/scoring.md), or `"cv"` to
+      choose it by 5-fold cross-validated AUC (optimistic: the WoE were fitted on all rows);
     - `base_points`, `base_odds`, `pdo`: the points scale;
     - `n_jobs`: threads that bin characteristics at once.
     """
@@ -57,7 +63,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         max_n_bins: int = 10,
         min_bin_size: float = 0.05,
         min_iv: float = 0.02,
-        C: float = 1.0,
+        C: float | str = 0.1,
         base_points: float = 600.0,
         base_odds: float = 50.0,
         pdo: float = 20.0,
@@ -118,12 +124,13 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             woe[n] = np.asarray(binning.woe)[binning.fit_index]
         for binning in self.binnings_.values():
             binning.fit_index = None  # not part of the fitted state
+        self.C_ = self._choose_C(np.column_stack([woe[n] for n in candidates]), target)
         # A characteristic whose coefficient comes out negative would award points for risk
         # (collinearity with another one): drop the weakest such and refit.
         while True:
             matrix = np.column_stack([woe[n] for n in candidates])
             # Newton–Cholesky: exact steps on a few dozen WoE columns, a handful of iterations
-            model = LogisticRegression(C=self.C, solver="newton-cholesky", max_iter=100)
+            model = LogisticRegression(C=self.C_, solver="newton-cholesky", max_iter=100)
             model.fit(matrix, target)
             coef = model.coef_[0]
             wrong = [i for i, c in enumerate(coef) if c <= 0]
@@ -136,6 +143,23 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.intercept_ = float(model.intercept_[0])
         self._build_points()
         return self
+
+    def _choose_C(self, matrix: np.ndarray, target: np.ndarray) -> float:
+        """`C` as given, or with `C="cv"` the regularisation that ranks best (AUC) in a
+        stratified 5-fold cross-validation over a small grid."""
+        if self.C != "cv":
+            return float(self.C)
+        from sklearn.linear_model import LogisticRegressionCV
+        from sklearn.model_selection import StratifiedKFold
+
+        search = LogisticRegressionCV(
+            Cs=list(C_GRID),
+            cv=StratifiedKFold(5, shuffle=True, random_state=0),
+            scoring="roc_auc",
+            solver="newton-cholesky",
+            max_iter=100,
+        ).fit(matrix, target)
+        return float(np.asarray(search.C_).ravel()[0])
 
     def _build_points(self) -> None:
         offset, factor = scaling(self.base_points, self.base_odds, self.pdo)
