@@ -692,3 +692,60 @@ class BureauPull(Base):
     consent_id: Mapped[int | None] = mapped_column(Integer)
     report_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# ------------------------------------------------------------------ credit models (0005)
+
+
+class ModelVersion(Base):
+    """A trained credit model (A/B/C card) registered with its directory, data fingerprint and
+    metrics. Versions count up per kind; the files stay in `path`."""
+
+    __tablename__ = "models"
+    __table_args__ = (Index("ix_models_kind_version", "kind", "version", unique=True),)
+
+    model_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # application | behaviour | collection
+    version: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(16))  # scorecard | gbm
+    path: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class ModelPromotion(Base):
+    """A model made champion of its kind: who, when, why. The latest promotion per kind is the
+    champion; earlier rows are the history."""
+
+    __tablename__ = "model_promotions"
+    __table_args__ = (Index("ix_model_promotions_kind_at", "kind", "promoted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.model_id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    promoted_by: Mapped[str] = mapped_column(String(64))
+    promoted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ModelMonitorRun(Base):
+    """One stability check of a model: PSI of the score, CSI per feature, KS/AUC on outcomes
+    that have matured, and whether it raised an alert."""
+
+    __tablename__ = "model_monitor_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.model_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    run_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    window: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    psi: Mapped[float] = mapped_column(Float)
+    auc: Mapped[float | None] = mapped_column(Float)
+    ks: Mapped[float | None] = mapped_column(Float)
+    alert: Mapped[bool] = mapped_column(Boolean)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)

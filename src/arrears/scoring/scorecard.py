@@ -1,0 +1,273 @@
+"""The scorecard: optimal bins → WoE → logistic regression → points.
+
+A scikit-learn estimator (`fit`, `predict_proba`, `predict`, parameters in `__init__`, learned
+state with a trailing underscore) plus `points` (the score) and `reasons`. Points follow the
+lender's scaling: `base_points` at odds `base_odds`:1 (good:bad), `pdo` more points double the
+odds. Each bin of each characteristic carries its points, so a score is a sum of table lookups —
+the same table a risk manager reads (`table()`).
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+
+from arrears.scoring.binning import FeatureBinning, fit_binning
+from arrears.scoring.frames import column_kind, to_polars, to_target
+from arrears.scoring.reasons import reason_columns
+
+# The regularisation strengths `C="cv"` chooses from (inverse L2 strength of the regression).
+C_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+
+
+class ScorecardError(ValueError):
+    """The data cannot give a scorecard (the message says why)."""
+
+
+def scaling(base_points: float, base_odds: float, pdo: float) -> tuple[float, float]:
+    """(offset, factor) with score = offset + factor · ln(good:bad odds)."""
+    if pdo <= 0 or base_odds <= 0:
+        raise ScorecardError("pdo and base_odds must be positive")
+    factor = pdo / math.log(2.0)
+    return base_points - factor * math.log(base_odds), factor
+
+
+class Scorecard(ClassifierMixin, BaseEstimator):
+    """Parameters:
+
+    - `categorical`: columns to treat as categories (text and boolean columns always are);
+    - `monotonic`: per column, the bad-rate trend the business expects (`ascending`,
+      `descending`, `auto_asc_desc`, `peak`, …, or None for free); `default_trend` for the rest;
+    - `special_codes`: per column, values binned apart (e.g. `{"age": [-1]}`);
+    - `max_n_bins`, `min_bin_size`: binning limits; `min_iv`: characteristics with less
+      information value are left out; `C`: inverse L2 strength of the regression (0.1: some
+      shrinkage steadies a card with many correlated characteristics — on Lending Club's 23 it
+      gave a higher mean test AUC over the benchmark's ten splits than 1.0; docs/scoring.md), or `"cv"` to
+      choose it by 5-fold cross-validated AUC (optimistic: the WoE were fitted on all rows);
+    - `base_points`, `base_odds`, `pdo`: the points scale;
+    - `n_jobs`: threads that bin characteristics at once.
+    """
+
+    def __init__(
+        self,
+        categorical: list[str] | None = None,
+        monotonic: dict[str, str | None] | None = None,
+        special_codes: dict[str, list[float]] | None = None,
+        default_trend: str | None = "auto_asc_desc",
+        max_n_bins: int = 10,
+        min_bin_size: float = 0.05,
+        min_iv: float = 0.02,
+        C: float | str = 0.1,
+        base_points: float = 600.0,
+        base_odds: float = 50.0,
+        pdo: float = 20.0,
+        n_jobs: int = 2,
+    ) -> None:
+        self.categorical = categorical
+        self.monotonic = monotonic
+        self.special_codes = special_codes
+        self.default_trend = default_trend
+        self.max_n_bins = max_n_bins
+        self.min_bin_size = min_bin_size
+        self.min_iv = min_iv
+        self.C = C
+        self.base_points = base_points
+        self.base_odds = base_odds
+        self.pdo = pdo
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, X: Any, y: Any) -> Scorecard:
+        frame = to_polars(X)
+        target = to_target(y)
+        if frame.height != target.size:
+            raise ScorecardError(f"{frame.height} rows but {target.size} target values")
+        if target.sum() == 0 or target.sum() == target.size:
+            raise ScorecardError("the target needs both bads (1) and goods (0)")
+        categorical = set(self.categorical or [])
+        monotonic = self.monotonic or {}
+        specials = self.special_codes or {}
+        self.feature_names_in_ = np.array(frame.columns, dtype=object)
+        self.n_features_in_ = len(frame.columns)
+        self.classes_ = np.array([0, 1])
+
+        def fit_one(name: str) -> FeatureBinning:
+            return fit_binning(
+                name,
+                frame.get_column(name),
+                target,
+                dtype=column_kind(frame, name, categorical),
+                monotonic_trend=monotonic.get(name, self.default_trend),
+                special_codes=specials.get(name),
+                max_n_bins=self.max_n_bins,
+                min_bin_size=self.min_bin_size,
+            )
+
+        # Characteristics are binned independently; the solver and the pre-binning trees run
+        # outside the GIL, so two threads use both cores of a small machine.
+        with ThreadPoolExecutor(max_workers=self.n_jobs) as pool:
+            fitted = list(pool.map(fit_one, frame.columns))
+        self.binnings_: dict[str, FeatureBinning] = dict(zip(frame.columns, fitted, strict=True))
+        candidates = [n for n in frame.columns if self.binnings_[n].iv >= self.min_iv]
+        if not candidates:  # keep the single most informative one rather than nothing
+            candidates = [max(frame.columns, key=lambda n: self.binnings_[n].iv)]
+        woe = {}
+        for n in candidates:
+            binning = self.binnings_[n]
+            woe[n] = np.asarray(binning.woe)[binning.fit_index]
+        for binning in self.binnings_.values():
+            binning.fit_index = None  # not part of the fitted state
+        self.C_ = self._choose_C(np.column_stack([woe[n] for n in candidates]), target)
+        # A characteristic whose coefficient comes out negative would award points for risk
+        # (collinearity with another one): drop the weakest such and refit.
+        while True:
+            matrix = np.column_stack([woe[n] for n in candidates])
+            # Newton–Cholesky: exact steps on a few dozen WoE columns, a handful of iterations
+            model = LogisticRegression(C=self.C_, solver="newton-cholesky", max_iter=100)
+            model.fit(matrix, target)
+            coef = model.coef_[0]
+            wrong = [i for i, c in enumerate(coef) if c <= 0]
+            if not wrong or len(candidates) == 1:
+                break
+            weakest = min(wrong, key=lambda i: self.binnings_[candidates[i]].iv)
+            candidates.pop(weakest)
+        self.features_ = candidates
+        self.coef_ = coef.astype(np.float64)
+        self.intercept_ = float(model.intercept_[0])
+        self._build_points()
+        return self
+
+    def _choose_C(self, matrix: np.ndarray, target: np.ndarray) -> float:
+        """`C` as given, or with `C="cv"` the regularisation that ranks best (AUC) in a
+        stratified 5-fold cross-validation over a small grid."""
+        if self.C != "cv":
+            return float(self.C)
+        from sklearn.linear_model import LogisticRegressionCV
+        from sklearn.model_selection import StratifiedKFold
+
+        search = LogisticRegressionCV(
+            Cs=list(C_GRID),
+            cv=StratifiedKFold(5, shuffle=True, random_state=0),
+            scoring="roc_auc",
+            solver="newton-cholesky",
+            max_iter=100,
+        ).fit(matrix, target)
+        return float(np.asarray(search.C_).ravel()[0])
+
+    def _build_points(self) -> None:
+        offset, factor = scaling(self.base_points, self.base_odds, self.pdo)
+        n = len(self.features_)
+        share = (offset - factor * self.intercept_) / n
+        self.offset_, self.factor_ = offset, factor
+        self.points_: dict[str, np.ndarray] = {}
+        for name, b in zip(self.features_, self.coef_, strict=True):
+            w = np.asarray(self.binnings_[name].woe, dtype=np.float64)
+            self.points_[name] = share - factor * b * w
+
+    # ------------------------------------------------------------------ scoring
+
+    def _bins(self, frame: pl.DataFrame) -> dict[str, np.ndarray]:
+        missing = [n for n in self.features_ if n not in frame.columns]
+        if missing:
+            raise ScorecardError(f"missing column(s): {', '.join(missing)}")
+        return {n: self.binnings_[n].bin_index(frame.get_column(n)) for n in self.features_}
+
+    def points_by_feature(self, X: Any) -> np.ndarray:
+        """Rows × characteristics matrix of points (in the order of `features_`)."""
+        frame = to_polars(X)
+        missing = [n for n in self.features_ if n not in frame.columns]
+        if missing:
+            raise ScorecardError(f"missing column(s): {', '.join(missing)}")
+        out = np.empty((frame.height, len(self.features_)), dtype=np.float64, order="F")
+        for j, n in enumerate(self.features_):
+            np.take(
+                self.points_[n], self.binnings_[n].bin_index(frame.get_column(n)), out=out[:, j]
+            )
+        return out
+
+    def points(self, X: Any) -> np.ndarray:
+        """The score: the sum of each characteristic's points (higher = safer)."""
+        bins = self._bins(to_polars(X))
+        total = np.zeros(len(next(iter(bins.values()))), dtype=np.float64)
+        for n in self.features_:
+            total += self.points_[n][bins[n]]
+        return total
+
+    def probability_from_points(self, points: np.ndarray) -> np.ndarray:
+        logit = (self.offset_ - np.asarray(points, dtype=np.float64)) / self.factor_
+        return 1.0 / (1.0 + np.exp(-logit))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        p = self.probability_from_points(self.points(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int8)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Log-odds of bad (larger = riskier), as scikit-learn's classifiers report it."""
+        return (self.offset_ - self.points(X)) / self.factor_
+
+    def lost_points(self, by_feature: np.ndarray) -> np.ndarray:
+        """Points each characteristic lost against its best bin (0 in the best bin)."""
+        best = np.array([self.points_[n].max() for n in self.features_])
+        return best[None, :] - by_feature
+
+    def reasons(self, X: Any, top: int = 3) -> pl.DataFrame:
+        """Top reason codes per row (see `reasons.reason_columns`)."""
+        return self.reasons_from_points(self.points_by_feature(X), top)
+
+    def reasons_from_points(self, by_feature: np.ndarray, top: int = 3) -> pl.DataFrame:
+        return reason_columns(self.lost_points(by_feature), self.features_, top)
+
+    # ------------------------------------------------------------------ reading and saving
+
+    def table(self) -> pl.DataFrame:
+        """The scorecard a risk manager reads: feature, bin, rows, bad rate, WoE, IV, points."""
+        records = []
+        for name in self.features_:
+            binning = self.binnings_[name]
+            for i, bin_label in enumerate(binning.labels()):
+                rows, bads = binning.rows[i], binning.bads[i]
+                records.append(
+                    {
+                        "feature": name,
+                        "bin": bin_label,
+                        "rows": rows,
+                        "bad_rate": round(bads / rows, 6) if rows else None,
+                        "woe": round(binning.woe[i], 6),
+                        "iv": round(binning.iv, 6),
+                        "points": round(float(self.points_[name][i]), 2),
+                    }
+                )
+        return pl.DataFrame(records)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "params": self.get_params(),
+            "features": self.features_,
+            "coef": [float(c) for c in self.coef_],
+            "intercept": self.intercept_,
+            "binnings": {n: b.to_dict() for n, b in self.binnings_.items()},
+            "feature_names_in": [str(n) for n in self.feature_names_in_],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Scorecard:
+        card = cls(**data["params"])
+        card.features_ = list(data["features"])
+        card.coef_ = np.asarray(data["coef"], dtype=np.float64)
+        card.intercept_ = float(data["intercept"])
+        card.binnings_ = {n: FeatureBinning.from_dict(b) for n, b in data["binnings"].items()}
+        card.feature_names_in_ = np.array(data["feature_names_in"], dtype=object)
+        card.n_features_in_ = len(card.feature_names_in_)
+        card.classes_ = np.array([0, 1])
+        card._build_points()
+        return card
