@@ -82,7 +82,12 @@ AMOUNT=$("$ARREARS" loan show "$LOAN" --as-of "$DEMO_DATE" --json | "$PYTHON" -c
 import json, sys
 from decimal import Decimal
 v = json.load(sys.stdin)
-print(sum(Decimal(v[k]) for k in ("overdue_principal", "overdue_interest", "overdue_fee", "overdue_penalty")))
+owed = sum(Decimal(v[k]) for k in ("overdue_principal", "overdue_interest", "overdue_fee", "overdue_penalty"))
+# An instalment due today is due too: the allocation may pay it before older principal (card
+# and project loans pay one component across all due instalments), so pay both to cure.
+if v["next_due_on"] == v["as_of"]:
+    owed += Decimal(v["next_due_amount"])
+print(owed)
 ')
 step "9. Post a payment of $AMOUNT to $LOAN — the status changes at once 还款入账，状态即时更新" \
     "arrears payment post $LOAN --amount $AMOUNT --paid-on $DEMO_DATE --payment-id DEMO-PMT-1"
