@@ -30,6 +30,9 @@ ROUTERS = (
     cob.router,
     access_log.router,
 )
+from arrears.api.routes import collection as _collection  # noqa: E402  (issue 5: collection)
+
+ROUTERS = (*ROUTERS, _collection.router)
 
 
 def create_app(
