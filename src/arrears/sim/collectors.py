@@ -32,7 +32,7 @@ from arrears.collection.policy import StagePolicy, load_policy
 from arrears.loans.money import format_amount
 from arrears.store.bulk import read_frame
 from arrears.store.db import unit_of_work
-from arrears.store.tables import CollectionCase, LegalCaseRow, PromiseRow, User
+from arrears.store.tables import CaseLoan, CollectionCase, LegalCaseRow, PromiseRow, User
 
 # Who answers: the chance a call reaches the debtor, and what else happens.
 REACH = 0.45
@@ -52,11 +52,11 @@ class Member:
 
 
 DEFAULT_TEAM = (
-    Member("col_li", 60, 8, ("reminder", "early")),
-    Member("col_wang", 60, 8, ("reminder", "early", "mid")),
-    Member("col_zhao", 60, 8, ("mid",)),
-    Member("col_chen", 80, 8, ("late",)),
-    Member("col_sun", 80, 8, ("late",)),
+    Member("col_li", 60, 6, ("reminder",)),
+    Member("col_wang", 60, 6, ("early",)),
+    Member("col_zhao", 60, 6, ("mid",)),
+    Member("col_chen", 80, 6, ("late",)),
+    Member("col_sun", 80, 6, ("late",)),
 )
 LEGAL_OFFICER = "legal_zhou"
 MANAGER = "mgr_qian"
@@ -101,19 +101,18 @@ def set_up_team(engine: Engine, team: tuple[Member, ...] = DEFAULT_TEAM) -> None
 
 
 def _future_payments(engine: Engine, start: date, end: date) -> dict[str, list[tuple[date, int]]]:
-    """The book's payments from `start` to `end` per borrower: what each borrower will do."""
+    """The book's payments from `start` to `end` per loan: what each borrower will do."""
     with engine.connect() as conn:
         frame = read_frame(
             conn,
-            "SELECT l.borrower_id, p.paid_on, p.amount FROM payments p "
-            "JOIN loans l ON l.loan_id = p.loan_id "
-            f"WHERE p.reversed_at IS NULL AND p.paid_on >= '{start.isoformat()}' "
-            f"AND p.paid_on <= '{end.isoformat()}'",
-            {"borrower_id": pl.String, "paid_on": pl.Date, "amount": pl.Int64},
+            "SELECT loan_id, paid_on, amount FROM payments "
+            f"WHERE reversed_at IS NULL AND paid_on >= '{start.isoformat()}' "
+            f"AND paid_on <= '{end.isoformat()}'",
+            {"loan_id": pl.String, "paid_on": pl.Date, "amount": pl.Int64},
         )
     out: dict[str, list[tuple[date, int]]] = {}
-    for borrower, paid_on, amount in frame.sort("paid_on").iter_rows():
-        out.setdefault(borrower, []).append((paid_on, amount))
+    for loan_id, paid_on, amount in frame.sort("paid_on").iter_rows():
+        out.setdefault(loan_id, []).append((paid_on, amount))
     return out
 
 
@@ -170,11 +169,15 @@ def _call(
     case_id, stage = case["case_id"], case["stage"]
     action = "call"
     draw = rng.random()
-    coming = [
-        (paid_on, amount)
-        for paid_on, amount in payments.get(case["borrower_id"], ())
-        if day < paid_on <= day + timedelta(days=PROMISE_WINDOW_DAYS)
-    ]
+    # only money paid on the case's own loans keeps a promise (a current loan's instalment does not)
+    with unit_of_work(engine) as session:
+        loan_ids = session.scalars(select(CaseLoan.loan_id).where(CaseLoan.case_id == case_id))
+        coming = sorted(
+            (paid_on, amount)
+            for loan_id in loan_ids
+            for paid_on, amount in payments.get(loan_id, ())
+            if day < paid_on <= day + timedelta(days=PROMISE_WINDOW_DAYS)
+        )
     if draw >= REACH:
         outcome = "wrong_number" if draw > 1 - WRONG_NUMBER else "no_answer"
         work.log_contact(
@@ -185,7 +188,7 @@ def _call(
     result.contacts += 1
     result.right_party += 1
     if coming:
-        # the borrower promises the payment the book says they will make
+        # the borrower promises the next payment the book says they will make on these loans
         due_on, amount = coming[0]
         currency = _currency(engine, case_id)
         promise = [(format_amount(amount, currency), due_on)]
