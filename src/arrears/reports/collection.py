@@ -40,9 +40,9 @@ def stage_funnel(engine: Engine, as_of: date) -> list[dict[str, Any]]:
             stage = payload.get("stage") if type_ == "case.opened" else payload.get("to_stage")
             if stage in reached:
                 reached[stage].add(payload["case_id"])
-    first = max(len(reached[stages[0]]), 1)
+    most = max([len(v) for v in reached.values()] + [1])
     return [
-        {"stage": s, "cases": len(reached[s]), "width": round(len(reached[s]) / first * 100, 1)}
+        {"stage": s, "cases": len(reached[s]), "width": round(len(reached[s]) / most * 100, 1)}
         for s in stages
     ]
 
