@@ -104,3 +104,33 @@ def test_the_report_section_counts_what_happened(worked) -> None:  # type: ignor
 
 def test_no_cases_no_section(engine) -> None:  # type: ignore[no-untyped-def]
     assert collection_section(engine, END) is None
+
+
+def test_the_demo_command_prints_its_figures(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from typer.testing import CliRunner
+
+    from arrears.cli import app
+
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    monkeypatch.setenv("ARREARS_DATA_DIR", str(tmp_path / "data"))
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, ["--business-date", "2026-11-30", "--db", url, *args])
+
+    assert run("db", "upgrade").exit_code == 0
+    assert run("import", str(BOOK), "--json").exit_code == 0
+    assert run("cob", "--from", "2026-09-30", "--to", "2026-10-31", "--monthly").exit_code == 0
+    result = run("collector", "simulate", "--from", "2026-11-02", "--to", "2026-11-06", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["days"] == 5 and doc["contacts"] > 0
+    assert doc["contacts"] == sum(r["attempts"] for r in doc["collectors"])
+    assert set(doc["open_by_stage"]) <= {"reminder", "early", "mid", "late", "legal"}
+    # worked days are not worked twice: one line, exit 2
+    again = run("collector", "simulate", "--from", "2026-11-02", "--to", "2026-11-06")
+    assert again.exit_code == 2 and "already updated up to 2026-11-06" in again.output
+    backwards = run("collector", "simulate", "--from", "2026-11-06", "--to", "2026-11-02")
+    assert backwards.exit_code == 2

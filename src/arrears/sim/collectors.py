@@ -32,7 +32,14 @@ from arrears.collection.policy import StagePolicy, load_policy
 from arrears.loans.money import format_amount
 from arrears.store.bulk import read_frame
 from arrears.store.db import unit_of_work
-from arrears.store.tables import CaseLoan, CollectionCase, LegalCaseRow, PromiseRow, User
+from arrears.store.tables import (
+    CaseLoan,
+    CaseUpdateRun,
+    CollectionCase,
+    LegalCaseRow,
+    PromiseRow,
+    User,
+)
 
 # Who answers: the chance a call reaches the debtor, and what else happens.
 REACH = 0.45
@@ -298,6 +305,14 @@ def simulate_collection(
     from arrears.cob.runner import close_business
     from arrears.collection.update import update_cases
 
+    with unit_of_work(engine) as session:
+        last = session.scalar(select(func.max(CaseUpdateRun.as_of)))
+    if days and last is not None and days[0] <= last:
+        # a worked day is not worked twice (its contacts and promises are already there)
+        raise CollectionRefused(
+            f"cases are already updated up to {last}; simulate from a later day "
+            f"(案件已更新至 {last}，请从之后的日期开始)"
+        )
     set_up_team(engine, team)
     rng = random.Random(seed)
     payments = _future_payments(engine, days[0], days[-1] + timedelta(days=PROMISE_WINDOW_DAYS))
