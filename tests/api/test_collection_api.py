@@ -234,3 +234,39 @@ def test_queues_assignment_and_performance(work: Api) -> None:
     add_user(work.engine, "nobody", "collector", None)
     work.tokens["nobody"] = create_token(work.engine, "nobody")[0]
     assert work.post("/api/v1/cases/next", role="nobody").status_code == 409
+
+
+def test_an_outbound_contact_asks_the_contact_guard(work: Api) -> None:
+    from arrears.contact import guard
+
+    asked: list[tuple[str, str, str]] = []
+
+    class NoSmsAtNight:
+        def check(self, party, channel, purpose, at):  # type: ignore[no-untyped-def]
+            asked.append((party.borrower_id, channel, purpose))
+            if channel == "sms":
+                return guard.Decision(False, ("no SMS now (禁止短信)",), ("test-no-sms",))
+            return guard.Decision(True)
+
+    case = work.post("/api/v1/cases/next", role="collector").json()["case"]
+    url = f"/api/v1/cases/{case['case_id']}/contacts"
+    previous = guard.install(NoSmsAtNight())
+    try:
+        sms = work.post(url, {"action": "sms", "outcome": "no_answer"}, "collector").json()
+        call = work.post(url, {"action": "call", "outcome": "no_answer"}, "collector").json()
+        inbound = work.post(url, {"action": "sms", "direction": "inbound"}, "collector").json()
+    finally:
+        guard.install(previous)
+    assert (sms["sent"], sms["rule_ids"], sms["blocked_reasons"]) == (
+        False,
+        ["test-no-sms"],
+        ["no SMS now (禁止短信)"],
+    )
+    assert call["sent"] is True and inbound["sent"] is True
+    # the guard was asked for the two outbound contacts only, with the case's borrower
+    assert asked == [
+        (case["borrower_id"], "sms", "collection"),
+        (case["borrower_id"], "call", "collection"),
+    ]
+    contacts = work.get(f"/api/v1/cases/{case['case_id']}").json()["contacts"]
+    assert [c["sent"] for c in contacts] == [False, True, True]
