@@ -183,6 +183,64 @@ def test_a_collector_sees_only_their_cases_and_forms_need_the_token(
         assert page.status_code == 200 and "masked for your role" not in page.text
 
 
+def test_settlement_maker_checker_and_dispute_through_the_pages(csite: CollectionSite) -> None:
+    from sqlalchemy import select
+
+    from arrears.store.db import unit_of_work
+    from arrears.store.tables import CollectionCase
+
+    with unit_of_work(csite.engine()) as session:
+        case_id = session.scalar(
+            select(CollectionCase.case_id).where(
+                CollectionCase.borrower_id == "B0028", CollectionCase.status == "open"
+            )
+        )
+    url = f"/cases/{case_id}"
+    with closing(_client(csite, "mia")) as risk:
+        page = risk.get(url + "?lang=en")
+        token = _token(page.text)
+        proposed = risk.post(
+            url + "/settlement",
+            data={"amount": "1000.00", "pay_by": "2026-12-31", "csrf_token": token},
+            headers={"HX-Request": "true"},
+        )
+        assert (
+            proposed.status_code == 200 and "awaiting approval" in proposed.text
+        )  # waiver > limit
+        assert 'id="case-done"' in proposed.text
+        manager = risk.get("/collection?lang=en").text
+        row = re.search(r'data-approval="(\d+)"', manager)
+        assert row, "the settlement waits for a checker on the manager's page"
+        approval = row.group(1)
+        own = risk.post(
+            f"/approvals/{approval}/decision",
+            data={"approve": "1", "reason": "ok", "csrf_token": _token(manager)},
+        )
+        assert own.status_code == 303 and "cannot%20also%20approve" in own.headers["location"]
+        disputed = risk.post(
+            url + "/dispute",
+            data={"reason": "amount wrong 金额有误", "csrf_token": token},
+            headers={"HX-Request": "true"},
+        )
+        assert disputed.status_code == 200 and "Dispute recorded" in disputed.text
+        blocked = risk.post(
+            url + "/contact",
+            data={"action": "call", "outcome": "no_answer", "csrf_token": token},
+            headers={"HX-Request": "true"},
+        )
+        assert "Not sent" in blocked.text and "dispute" in blocked.text
+    with closing(_client(csite, "ada")) as admin:
+        manager = admin.get("/collection?lang=en").text
+        decided = admin.post(
+            f"/approvals/{approval}/decision",
+            data={"approve": "1", "reason": "agreed", "csrf_token": _token(manager)},
+        )
+        assert decided.headers["location"] == "/collection?note=decided"
+        assert f'data-approval="{approval}"' not in admin.get("/collection").text
+    with closing(_client(csite, "cara")) as collector:  # collectors do not decide
+        assert collector.post(f"/approvals/{approval}/decision", data={}).status_code == 403
+
+
 # ------------------------------------------------------------------ the browser story
 
 

@@ -19,7 +19,7 @@ from starlette.requests import Request
 
 from arrears.api.routes.collection import case_view
 from arrears.auth.accounts import CurrentUser
-from arrears.collection import arrangements, cases, legal, performance, queues, work
+from arrears.collection import approvals, arrangements, cases, legal, performance, queues, work
 from arrears.collection.common import CollectionRefused
 from arrears.collection.policy import load_policy
 from arrears.loans.money import MoneyError, format_amount
@@ -324,6 +324,60 @@ def build_router(pages: Pages) -> APIRouter:
 
         return await act(request, case_id, run)
 
+    @router.post("/cases/{case_id}/settlement")
+    async def propose_settlement(request: Request, case_id: str) -> Response:
+        def run(user: WebUser, form: dict[str, str]) -> tuple[str, str]:
+            made = arrangements.propose_settlement(
+                pages.engine,
+                case_id,
+                user.username,
+                amount=form.get("amount", "").strip(),
+                pay_by=date.fromisoformat(form.get("pay_by", "")),
+                today=pages.today(),
+                catalog=pages.catalog,
+            )
+            return (
+                f"Settlement for {made['amount']} (waiver {made['waived']}): {made['state']}.",
+                f"和解 {made['amount']}（减免 {made['waived']}）："
+                f"{i18n.collection_code(i18n.Labels('zh'), 'arrangement', made['state'])}。",
+            )
+
+        return await act(request, case_id, run)
+
+    @router.post("/cases/{case_id}/dispute")
+    async def open_dispute(request: Request, case_id: str) -> Response:
+        def run(user: WebUser, form: dict[str, str]) -> tuple[str, str]:
+            work.open_dispute(
+                pages.engine, case_id, user.username, form.get("reason", ""), today=pages.today()
+            )
+            return (
+                "Dispute recorded: outbound contact on this debt stops until it is resolved.",
+                "已登记争议：争议解决前暂停对该债务的催收联系。",
+            )
+
+        return await act(request, case_id, run)
+
+    @router.post("/approvals/{approval_id}/decision")
+    async def decide(request: Request, approval_id: str) -> Response:
+        user = pages.user(request, "approve")
+        form = await checked_form(request, user)
+        if isinstance(form, Response):
+            return form
+        note = "decided"
+        try:
+            approvals.decide(
+                pages.engine,
+                int(approval_id) if approval_id.isdigit() and len(approval_id) < 10 else 0,
+                user.username,
+                form.get("approve") == "1",
+                form.get("reason", ""),
+                today=pages.today(),
+                catalog=pages.catalog,
+            )
+        except CollectionRefused as exc:
+            note = str(exc)
+        return RedirectResponse(f"/collection?note={quote(note)}", status_code=303)
+
     @router.post("/cases/{case_id}/escalate")
     async def escalate(request: Request, case_id: str) -> Response:
         def run(user: WebUser, form: dict[str, str]) -> tuple[str, str]:
@@ -383,6 +437,9 @@ def build_router(pages: Pages) -> APIRouter:
                 "start": start.isoformat(),
                 "end": end.isoformat(),
                 "collectors": queues.list_collectors(pages.engine),
+                "approvals": approvals.list_approvals(pages.engine, "pending"),
+                "can_approve": allowed(user, "approve"),
+                "note": request.query_params.get("note"),
             },
             user,
         )

@@ -114,5 +114,6 @@ PAGE_ROLES.update(
         "collection": policy.READ_COLLECTION,  # GET /api/v1/queues, collectors/performance
         "legal": policy.READ_LEGAL,  # GET /api/v1/legal-cases
         "legal_action": policy.LEGAL_ACTIONS,  # POST /api/v1/legal-cases/{legal_id}/advance
+        "approve": policy.MANAGE_COLLECTION,  # POST /api/v1/approvals/{approval_id}/decision
     }
 )
