@@ -56,9 +56,12 @@ step "4. Close of business month by month through the history 按月日终追批
     "arrears cob --from $HISTORY_FROM --to 2026-10-31 --monthly"
 "$ARREARS" cob --from "$HISTORY_FROM" --to 2026-10-31 --monthly
 
-step "5. … then day by day over the last month 最近一个月逐日日终" \
-    "arrears cob --from $LAST_MONTH_FROM --to $DEMO_DATE"
-"$ARREARS" cob --from "$LAST_MONTH_FROM" --to "$DEMO_DATE"
+step "5. … then day by day over the last month, with a simulated collection team working the cases 最近一个月逐日日终，模拟催收团队处理案件" \
+    "arrears collector simulate --from $LAST_MONTH_FROM --to $DEMO_DATE"
+# Each day: the close of business and the case update (as \`arrears cob\`), then five collectors
+# (capacity-limited) press "next case" and log calls; borrowers promise what the simulated book
+# says they will pay; a legal officer opens and files lawsuits. 每日：日终、案件更新、催收作业。
+"$ARREARS" collector simulate --from "$LAST_MONTH_FROM" --to "$DEMO_DATE"
 
 step "6. The portfolio on $DEMO_DATE 资产组合概览" "arrears portfolio --as-of $DEMO_DATE"
 "$ARREARS" portfolio --as-of "$DEMO_DATE"
@@ -146,6 +149,11 @@ English:
   their consent was recorded; the credit profile merged our history with the bureau's report and
   the enforcement list; and nine applications were approved, referred or declined by the
   admission policy, each with its reason codes, limit and rate.
+  Collection: every delinquent borrower got a case, staged by the policy (reminder → early → mid
+  → late → legal); in November five simulated collectors with limited capacity pressed "next
+  case", called, and recorded promises — kept when the book really had the payment, broken
+  when not (two broken escalate a case); a legal officer opened and filed lawsuits. The report
+  has a collections section (stage funnel, cure and kept rates, collector table).
 
 中文：
   模拟了一家放款机构的 $LOANS 笔贷款（消费、信用卡、小微、项目融资、供应链），两年内陆续发放，
@@ -157,6 +165,9 @@ English:
   随后在记录借款人授权后，本地模拟征信服务（真实 HTTP 服务）返回该借款人的征信报告与失信被执行人
   查询结果，信用画像合并了本机构记录与第三方数据；九笔申请按准入政策审批（通过、转人工或拒绝），
   每笔附原因代码、额度与利率。
+  催收：每个逾期借款人一个案件，按策略分阶段（提醒→早期→中期→后期→诉讼）；十一月里五名有容量上限的
+  模拟催收员点击“下一个案件”、外呼并记录还款承诺——贷款簿中确有还款即履约，否则违约（两次违约升级）；
+  法务人员启动并立案诉讼。报告新增催收章节（阶段漏斗、回正率与履约率、催收员绩效）。
 
 == Open the report 打开报告
   $(pwd)/$REPORT
@@ -167,6 +178,7 @@ English:
     .venv/bin/arrears serve --host 127.0.0.1 --port 8000
   then open http://127.0.0.1:8000/login — demo logins 演示账户 (password 密码 arrears-demo):
     admin (管理员) · risk (风控) · collector (催收员) · legal (法务) · auditor (审计)
+  collection pages 催收页面: /work (collector 催收员工作台) · /collection (risk 催收管理) · /legal (legal 诉讼)
   API: http://127.0.0.1:8000/docs (bearer tokens: .venv/bin/arrears token create NAME)
   These accounts exist only in the demo database 仅存在于演示数据库.
 

@@ -34,6 +34,9 @@ ROUTERS = (
     admission_routes.router,
     bureau_routes.router,
 )
+from arrears.api.routes import collection as _collection  # noqa: E402  (issue 5: collection)
+
+ROUTERS = (*ROUTERS, _collection.router)
 
 
 def create_app(

@@ -58,6 +58,51 @@ POLICY: dict[str, frozenset[str]] = {
     f"GET {P}/borrowers/{{borrower_id}}/bureau-pulls": READ_PULL_LOG,
 }
 
+# ------------------------------------------------------------------ collection (issue 5)
+# Mirrors the stage policy's permissions (collection/policy.yaml): escalate collector/risk/legal/
+# admin, de-escalate risk/admin, legal actions legal/admin; managing queues, approvals and
+# agencies is risk/admin. Collectors reach only the cases assigned to them (checked by the
+# routes, on top of this table).
+ESCALATE = frozenset({COLLECTOR, RISK, LEGAL, ADMIN})
+DE_ESCALATE = frozenset({RISK, ADMIN})
+LEGAL_ACTIONS = frozenset({LEGAL, ADMIN})
+WORK_CASES = frozenset({COLLECTOR, RISK, ADMIN})
+MANAGE_COLLECTION = frozenset({RISK, ADMIN})
+READ_CASES = STAFF
+READ_COLLECTION = frozenset({RISK, ADMIN, AUDITOR})
+READ_LEGAL = frozenset({LEGAL, RISK, ADMIN, AUDITOR})
+POLICY.update(
+    {
+        f"GET {P}/cases": READ_CASES,
+        f"POST {P}/cases/next": frozenset({COLLECTOR}),
+        f"POST {P}/cases/assign": MANAGE_COLLECTION,
+        f"GET {P}/cases/{{case_id}}": READ_CASES,
+        f"POST {P}/cases/{{case_id}}/escalate": ESCALATE,
+        f"POST {P}/cases/{{case_id}}/de-escalate": DE_ESCALATE,
+        f"POST {P}/cases/{{case_id}}/contacts": WORK_CASES,
+        f"POST {P}/cases/{{case_id}}/promises": WORK_CASES,
+        f"GET {P}/promises": READ_CASES,
+        f"POST {P}/cases/{{case_id}}/plans": WORK_CASES,
+        f"POST {P}/cases/{{case_id}}/settlements": WORK_CASES,
+        f"GET {P}/approvals": READ_COLLECTION,
+        f"POST {P}/approvals/{{approval_id}}/decision": MANAGE_COLLECTION,
+        f"POST {P}/cases/{{case_id}}/disputes": WORK_CASES,
+        f"POST {P}/disputes/{{dispute_id}}/resolve": WORK_CASES,
+        f"GET {P}/legal-cases": READ_LEGAL,
+        f"POST {P}/cases/{{case_id}}/legal-cases": LEGAL_ACTIONS,
+        f"GET {P}/legal-cases/{{legal_id}}": READ_LEGAL,
+        f"POST {P}/legal-cases/{{legal_id}}/advance": LEGAL_ACTIONS,
+        f"GET {P}/agencies": READ_COLLECTION,
+        f"POST {P}/agencies": MANAGE_COLLECTION,
+        f"POST {P}/agencies/{{agency_id}}/evaluations": MANAGE_COLLECTION,
+        f"POST {P}/cases/{{case_id}}/placements": MANAGE_COLLECTION,
+        f"POST {P}/placements/{{placement_id}}/results": MANAGE_COLLECTION,
+        f"POST {P}/placements/{{placement_id}}/recall": MANAGE_COLLECTION,
+        f"GET {P}/queues": frozenset({COLLECTOR, RISK, ADMIN, AUDITOR}),
+        f"GET {P}/collectors/performance": frozenset({COLLECTOR, RISK, ADMIN, AUDITOR}),
+    }
+)
+
 
 def route_key(method: str, path_format: str) -> str:
     return f"{'GET' if method == 'HEAD' else method} {path_format}"

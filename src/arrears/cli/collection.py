@@ -920,3 +920,104 @@ def collector_performance_cmd(
             for r in rows
         ],
     )
+
+
+@collector_app.command("simulate")
+def collector_simulate_cmd(
+    from_: Annotated[str, typer.Option("--from", help="First business day. 起始日期。")],
+    to: Annotated[str, typer.Option("--to", help="Last business day. 截止日期。")],
+    seed: Annotated[int, typer.Option(help="Random seed of who answers. 随机种子。")] = 2026,
+    as_json: JsonOpt = False,
+) -> None:
+    """Demo: close each day, update the cases, and let a simulated team (collectors with
+    capacity, a legal officer) work them; borrowers act as the simulated book says.
+    演示：逐日日终并更新案件，模拟催收团队处理案件（借款人行为取自模拟贷款簿）。"""
+    from arrears.cli.common import progress_bar
+    from arrears.cob.runner import CobError, business_days
+    from arrears.sim.collectors import collection_figures, simulate_collection
+
+    start, end = parse_date(from_, "--from"), parse_date(to, "--to")
+    try:
+        days = business_days(start, end, False)
+    except CobError as exc:
+        fail(str(exc))
+    c = ctx()
+    with errors(), progress_bar(disable=as_json) as progress:
+        task = progress.add_task("collection 催收", total=len(days))
+        result = simulate_collection(
+            c.engine(),
+            c.catalog(),
+            days,
+            c.settings.data_dir,
+            seed=seed,
+            on_day=lambda _day: progress.advance(task),
+        )
+        figures = collection_figures(c.engine(), start, end)
+    summary = {
+        "days": result.days,
+        "contacts": result.contacts,
+        "right_party_contacts": result.right_party,
+        "promises_made": result.promises,
+        "escalated_by_hand": result.escalations_by_hand,
+        "lawsuits_opened": result.lawsuits_opened,
+        "lawsuits_filed": result.lawsuits_filed,
+        "seconds_cob_and_cases": round(result.seconds_cob, 2),
+        "seconds_collection_work": round(result.seconds_work, 2),
+    }
+    if as_json:
+        emit_json(summary | {k: v for k, v in figures.items()})
+        return
+    promises = figures["promises"]
+    judged = promises.get("kept", 0) + promises.get("broken", 0)
+    _table(
+        f"Collection {start} … {end} 催收概况",
+        ["figure 指标", "value 数值"],
+        [
+            ["cases opened 新开案件", figures["opened"]],
+            *(
+                [f"closed {k} 结案", v]
+                for k, v in sorted(figures["closed_by_reason"].items(), key=lambda kv: str(kv[0]))
+            ),
+            *(
+                [f"open in {s} 在办", figures["open_by_stage"].get(s, 0)]
+                for s in ("reminder", "early", "mid", "late", "legal")
+            ),
+            ["contacts 联系", result.contacts],
+            ["right-party contacts 接通本人", result.right_party],
+            ["promises made 承诺", result.promises],
+            *([f"promises {k} 承诺", v] for k, v in sorted(promises.items())),
+            [
+                "kept rate 履约率",
+                f"{promises.get('kept', 0) / judged:.1%}" if judged else "—",
+            ],
+            ["escalated by hand 人工升级", result.escalations_by_hand],
+            *([f"lawsuits {k} 诉讼", v] for k, v in sorted(figures["lawsuits"].items())),
+            ["seconds: COB + cases 日终与案件(秒)", f"{result.seconds_cob:.1f}"],
+            ["seconds: collection work 催收作业(秒)", f"{result.seconds_work:.1f}"],
+        ],
+    )
+    pct = lambda v: "—" if v is None else f"{v:.0%}"  # noqa: E731
+    _table(
+        "Collectors 催收员",
+        [
+            "collector 催收员",
+            "attempts 联系",
+            "RPC rate 接通率",
+            "promise rate 承诺率",
+            "kept rate 履约率",
+            "collected 回款",
+            "blocked 合规拦截",
+        ],
+        [
+            [
+                r["collector"],
+                r["attempts"],
+                pct(r["rpc_rate"]),
+                pct(r["promise_rate"]),
+                pct(r["kept_rate"]),
+                ", ".join(f"{v} {k}" for k, v in r["collected"].items()),
+                pct(r["compliance_block_rate"]),
+            ]
+            for r in figures["collectors"]
+        ],
+    )

@@ -140,8 +140,10 @@ def report_cmd(
             include_restructured=include_restructured,
             days=days,
         )
+    from arrears.reports.collection import collection_section  # the collections section
+
     try:
-        path = write_report(report, out_path)
+        path = write_report(report, out_path, collection_section(ctx().engine(), day))
     except OSError as exc:
         fail(f"{out_path}: cannot write the report: {exc.strerror}")
     if as_json:

@@ -231,12 +231,17 @@ def report_context(report: Report) -> dict[str, Any]:
     }
 
 
-def render_report(report: Report) -> str:
-    """The report as one HTML document (string)."""
-    return _env().get_template("report.html.j2").render(**report_context(report))
+def render_report(report: Report, collections: dict[str, Any] | None = None) -> str:
+    """The report as one HTML document (string); `collections` (from
+    `reports.collection.collection_section`) adds the collections section."""
+    return (
+        _env()
+        .get_template("report.html.j2")
+        .render(**report_context(report), collections=collections)
+    )
 
 
-def write_report(report: Report, path: Path) -> Path:
+def write_report(report: Report, path: Path, collections: dict[str, Any] | None = None) -> Path:
     path = Path(path)
-    path.write_text(render_report(report), encoding="utf-8")
+    path.write_text(render_report(report, collections), encoding="utf-8")
     return path

@@ -556,6 +556,9 @@ def add_pages(app: FastAPI, settings: Settings, security: WebSecurity) -> Pages:
     """Add the pages, their static files and their error pages to `app`."""
     pages = Pages(settings, security)
     app.include_router(build_router(pages))
+    from arrears.web.collection import add_collection_pages  # collection pages (issue 5)
+
+    add_collection_pages(app, pages)
     app.mount(STATIC_URL, StaticFiles(directory=_static_dir("arrears.web")), name="web-static")
     app.mount(
         ECHARTS_URL, StaticFiles(directory=_static_dir("arrears.reports")), name="report-static"

@@ -92,3 +92,87 @@ class Labels:
         if key not in names:
             return key
         return self(*names[key])
+
+
+# ------------------------------------------------------------------ collection (issue 5)
+# Codes of the collection pages, named like the ones above; templates call `C(kind, value)`.
+COLLECTION_CODES: dict[str, dict[str, tuple[str, str]]] = {
+    "case_stage": {
+        "reminder": ("reminder", "提醒"),
+        "early": ("early", "早期"),
+        "mid": ("mid", "中期"),
+        "late": ("late", "后期"),
+        "legal": ("legal", "诉讼"),
+    },
+    "case_status": {
+        "open": ("open", "处理中"),
+        "paused": ("paused (hardship)", "暂停（困难）"),
+        "closed": ("closed", "已结案"),
+    },
+    "close_reason": {
+        "cured": ("cured", "已回正"),
+        "settled": ("settled", "已和解"),
+        "paid_off": ("paid off", "已结清"),
+        "written_off": ("written off", "已核销"),
+    },
+    "action": {
+        "call": ("call", "电话"),
+        "sms": ("SMS", "短信"),
+        "email": ("email", "邮件"),
+        "visit": ("visit", "上门"),
+        "letter": ("letter", "信函"),
+        "robot_call": ("robot call", "机器人外呼"),
+        "legal": ("legal action", "法律行动"),
+        "agency": ("agency", "委外"),
+    },
+    "party": {
+        "debtor": ("debtor", "债务人"),
+        "guarantor": ("guarantor", "担保人"),
+        "contact_person": ("contact person", "联系人"),
+    },
+    "outcome": {
+        "right_party_contact": ("spoke to debtor", "联系到本人"),
+        "no_answer": ("no answer", "无人接听"),
+        "wrong_number": ("wrong number", "号码错误"),
+        "promise": ("promise to pay", "承诺还款"),
+        "refusal": ("refuses to pay", "拒绝还款"),
+        "dispute": ("disputes the debt", "对债务有异议"),
+        "paid": ("says paid", "称已还款"),
+        "hardship": ("hardship", "经济困难"),
+        "deceased": ("deceased", "已故"),
+    },
+    "promise_state": {
+        "pending": ("pending", "待履约"),
+        "kept": ("kept", "已履约"),
+        "broken": ("broken", "已违约"),
+        "cancelled": ("cancelled", "已取消"),
+    },
+    "legal_state": {
+        "prepare": ("preparing", "准备中"),
+        "filed": ("filed", "已立案"),
+        "hearing": ("hearing", "开庭"),
+        "judgment": ("judgment", "已判决"),
+        "enforcement": ("enforcement", "执行中"),
+        "closed": ("closed", "已结案"),
+    },
+    "arrangement": {
+        "plan": ("repayment plan", "还款计划"),
+        "settlement": ("settlement", "和解"),
+        "proposed": ("awaiting approval", "待审批"),
+        "approved": ("approved", "已批准"),
+        "rejected": ("rejected", "已拒绝"),
+        "active": ("active", "执行中"),
+        "completed": ("completed", "已完成"),
+        "lapsed": ("lapsed", "已失效"),
+    },
+    "segment": {
+        "individual": ("individual", "个人"),
+        "enterprise": ("enterprise", "企业"),
+    },
+}
+
+
+def collection_code(labels: Labels, kind: str, value: object) -> str:
+    """A collection code in the page's language (the code itself when unknown)."""
+    pair = COLLECTION_CODES[kind].get(str(value))
+    return str(value) if pair is None else labels(*pair)

@@ -104,3 +104,18 @@ class WebSecurity(Protocol):
 
 def allowed(user: WebUser, page: str) -> bool:
     return user.role in PAGE_ROLES[page]
+
+
+# ------------------------------------------------------------------ collection pages (issue 5)
+# Each mirrors its API route's roles (`api.policy`); a collector's own cases are checked on top.
+PAGE_ROLES.update(
+    {
+        "workbench": frozenset({policy.COLLECTOR}),  # POST /api/v1/cases/next
+        "case": policy.READ_CASES,  # GET /api/v1/cases/{case_id}
+        "work_case": policy.WORK_CASES,  # POST /api/v1/cases/{case_id}/contacts, promises, plans
+        "collection": policy.READ_COLLECTION,  # GET /api/v1/queues, collectors/performance
+        "legal": policy.READ_LEGAL,  # GET /api/v1/legal-cases
+        "legal_action": policy.LEGAL_ACTIONS,  # POST /api/v1/legal-cases/{legal_id}/advance
+        "approve": policy.MANAGE_COLLECTION,  # POST /api/v1/approvals/{approval_id}/decision
+    }
+)
