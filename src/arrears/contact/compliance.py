@@ -195,10 +195,9 @@ class ComplianceGuard:
         )
         session.add(row)
         session.flush()
+        nxt = decision.next_allowed_at
+        if nxt is not None and facts is not None:
+            nxt = nxt.astimezone(facts.timezones[0])  # said in the borrower's own clock
         return guard.Decision(
-            decision.allowed,
-            decision.reasons,
-            decision.rule_ids,
-            decision.next_allowed_at,
-            row.decision_id,
+            decision.allowed, decision.reasons, decision.rule_ids, nxt, row.decision_id
         )
