@@ -62,6 +62,7 @@ def test_a_reminder_at_night_goes_out_when_the_window_opens(people, gateway):
     q = queue(people, at=sh(28, 23), defer_within=timedelta(hours=12))
     assert q.message_id and q.decision.allowed
     ((status, _, not_before),) = rows(people).values()
+    assert status == "pending"
     assert not_before == sh(29, 8)
     adapters = {"sms": HttpGateway(gateway.url, SECRET)}
     assert send_all(people, adapters, sh(28, 23, 30)).sent == 0  # not due yet
