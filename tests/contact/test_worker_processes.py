@@ -96,7 +96,7 @@ def test_killed_at_each_step_never_sends_twice_never_loses(engine, db_url, gatew
     assert len(first["messages"]) == expected_at_gateway
     # a restart after the lease ran out finishes the job
     again = worker(db_url, gateway, T0 + timedelta(seconds=60))
-    out, err = again.communicate(timeout=120)
+    _out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
     log = gateway_log(gateway)
     bodies = sorted(m["body"] for m in log["messages"])
