@@ -171,9 +171,10 @@ def seed_templates(engine: Engine, *, by: str = "system") -> int:
     )
     added = 0
     with unit_of_work(engine) as session:
-        present = set(
-            session.execute(select(MessageTemplate.name, MessageTemplate.language)).tuples()
-        )
+        present = {
+            (r.name, r.language)
+            for r in session.execute(select(MessageTemplate.name, MessageTemplate.language))
+        }
     for t in data["templates"]:
         if (t["name"], t["language"]) in present:
             continue
