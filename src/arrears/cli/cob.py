@@ -97,7 +97,7 @@ def cob_cmd(
                 )
                 if cases:
                     _update_cases(db, day, catalog)
-                if reminders:
+                if reminders and day == days[-1]:  # a catch-up sends no stale reminders
                     _plan_reminders(db, day)
                 progress.advance(task)
     if as_json:

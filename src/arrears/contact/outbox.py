@@ -26,6 +26,7 @@ OPT_OUT_LINE = {"zh": "回复TD退订", "en": "Reply STOP to opt out"}
 class Queued:
     message_id: str | None
     decision: guard.Decision
+    not_before: datetime | None = None  # when it will leave (the window's opening if deferred)
 
 
 def address(session: Session, borrower: Borrower, party: guard.Party, channel: str) -> str | None:
@@ -132,7 +133,7 @@ def enqueue(
             "not_before": when.isoformat(),
         },
     )
-    return Queued(message_id, decision)
+    return Queued(message_id, decision, when)
 
 
 def message_view(m: OutboxMessage) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from arrears.loans.money import format_amount
 from arrears.store.db import unit_of_work
 from arrears.store.tables import Borrower, Loan, OutboxMessage, StatusSnapshot
 
+CHUNK = 500
 DEFER_WITHIN = timedelta(hours=18)  # a reminder blocked at night waits for the next opening
 
 
@@ -146,6 +147,7 @@ def plan_reminders(engine: Engine, as_of: date, policy: ReminderPolicy | None = 
                 )
             )
         )
+    planned = []
     for r in rows:
         loan_id, dpd, next_due, next_amount, overdue, product, currency, bid, name, language, tz = r
         for step in policy.steps(product):
@@ -172,8 +174,13 @@ def plan_reminders(engine: Engine, as_of: date, policy: ReminderPolicy | None = 
                 "due_on": (due_on or as_of).isoformat(),
             }
             at = datetime.combine(as_of, policy.send_at, _zone(tz or "Asia/Shanghai"))
-            with unit_of_work(engine) as session:
-                template = latest(session, step.template, language or "zh")
+            planned.append((bid, loan_id, step, language or "zh", context, at, key))
+    # one transaction per chunk: each reminder's decision and outbox row land together, and a
+    # failure loses at most a chunk that a re-run plans again (the keys make it idempotent)
+    for start in range(0, len(planned), CHUNK):
+        with unit_of_work(engine) as session:
+            for bid, loan_id, step, language, context, at, key in planned[start : start + CHUNK]:
+                template = latest(session, step.template, language)
                 subject, body = render(template, context)
                 q = enqueue(
                     session,
@@ -189,18 +196,13 @@ def plan_reminders(engine: Engine, as_of: date, policy: ReminderPolicy | None = 
                     reminder_key=key,
                     defer_within=DEFER_WITHIN,
                 )
-            if q.message_id is None:
-                result.blocked += 1
-                for rule_id in q.decision.rule_ids:
-                    result.blocked_by_rule[rule_id] = result.blocked_by_rule.get(rule_id, 0) + 1
-            else:
-                result.queued += 1
-                if q.decision.decision_id is not None and at != _when(engine, q.message_id):
-                    result.deferred += 1
+                if q.message_id is None:
+                    result.blocked += 1
+                    for rule_id in q.decision.rule_ids:
+                        result.blocked_by_rule[rule_id] = result.blocked_by_rule.get(rule_id, 0) + 1
+                else:
+                    result.queued += 1
+                    if q.not_before != at:
+                        result.deferred += 1
     result.seconds = clock.perf_counter() - started
     return result
-
-
-def _when(engine: Engine, message_id: str) -> datetime:
-    with unit_of_work(engine) as session:
-        return session.get(OutboxMessage, message_id).not_before
