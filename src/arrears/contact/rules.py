@@ -129,57 +129,45 @@ def _blockers(
     kind = party_kind(party)
     zones = facts.timezones
     out: list[tuple[str, str, datetime | None]] = []
+    bounds: list[tuple[datetime, datetime]] = []  # the local day, computed once when needed
 
-    def seen(rule_id: str) -> None:
-        if checked is not None:
-            checked.append(rule_id)
+    def day_bounds() -> tuple[datetime, datetime]:
+        if not bounds:
+            bounds.append(_local_day_bounds(at, zones[0]))
+        return bounds[0]
 
     for p in policies:
         for f in p.flags:
-            seen(f.id)
             if (
                 f.flag in facts.flags
                 and kind in f.parties
                 and (not f.purposes or purpose in f.purposes)
             ):
                 out.append((f.id, f"borrower flagged {f.flag} (客户已标记 {f.flag})", _NEVER))
-        if p.third_parties is not None:
-            seen(p.third_parties.id)
-            if kind == "third_party":
-                out.append(
-                    (
-                        p.third_parties.id,
-                        "no contact of unrelated third parties (不得联系无关第三方)",
-                        _NEVER,
-                    )
+        if p.third_parties is not None and kind == "third_party":
+            out.append(
+                (
+                    p.third_parties.id,
+                    "no contact of unrelated third parties (不得联系无关第三方)",
+                    _NEVER,
                 )
-        if p.opt_out is not None:
-            seen(p.opt_out.id)
-            if channel in facts.opt_outs or "all" in facts.opt_outs:
-                out.append(
-                    (p.opt_out.id, f"borrower opted out of {channel} (客户已退订该渠道)", _NEVER)
-                )
-        if p.dispute is not None:
-            seen(p.dispute.id)
-            if facts.disputed and (not p.dispute.purposes or purpose in p.dispute.purposes):
-                out.append((p.dispute.id, "debt under dispute (债务存在争议，暂停催收)", _NEVER))
-        if p.legal_stage is not None:
-            seen(p.legal_stage.id)
-            if facts.stage in p.legal_stage.stages and channel not in p.legal_stage.channels:
-                out.append(
-                    (
-                        p.legal_stage.id,
-                        f"legal stage: only {', '.join(p.legal_stage.channels)} (诉讼阶段仅限法律渠道)",
-                        _NEVER,
-                    )
-                )
-        if p.cease is not None:
-            seen(p.cease.id)
-            if p.cease.flag in facts.flags and purpose not in p.cease.permitted_purposes:
-                out.append((p.cease.id, "written cease request (书面要求停止联系)", _NEVER))
+            )
+        if p.opt_out is not None and (channel in facts.opt_outs or "all" in facts.opt_outs):
+            out.append(
+                (p.opt_out.id, f"borrower opted out of {channel} (客户已退订该渠道)", _NEVER)
+            )
+        d = p.dispute
+        if d is not None and facts.disputed and (not d.purposes or purpose in d.purposes):
+            out.append((d.id, "debt under dispute (债务存在争议，暂停催收)", _NEVER))
+        legal = p.legal_stage
+        if legal is not None and facts.stage in legal.stages and channel not in legal.channels:
+            only = ", ".join(legal.channels)
+            out.append((legal.id, f"legal stage: only {only} (诉讼阶段仅限法律渠道)", _NEVER))
+        c = p.cease
+        if c is not None and c.flag in facts.flags and purpose not in c.permitted_purposes:
+            out.append((c.id, "written cease request (书面要求停止联系)", _NEVER))
         if p.contact_persons is not None and kind == "contact":
             rule = p.contact_persons
-            seen(rule.id)
             if rule.refusal_final and facts.contact_refused:
                 out.append(
                     (
@@ -205,7 +193,6 @@ def _blockers(
                     )
                 )
         if p.window is not None and channel in p.window.channels:
-            seen(p.window.id)
             zs = zones + tuple(ZoneInfo(z) for z in p.region_timezones.get(facts.region or "", ()))
             nxt = window_next(at, zs, p.window)
             if nxt != at:
@@ -217,7 +204,6 @@ def _blockers(
                     )
                 )
         if p.holidays is not None and p.holidays.enabled:
-            seen(p.holidays.id)
             day = at.astimezone(zones[0]).date()
             if day in p.holidays.dates:
                 d = day
@@ -233,8 +219,7 @@ def _blockers(
         for cap in p.daily_caps:
             if cap.channel != channel:
                 continue
-            seen(cap.id)
-            start, end = _local_day_bounds(at, zones[0])
+            start, end = day_bounds()
             n = sum(
                 1
                 for a in history.between(start - timedelta(microseconds=1), at)
@@ -244,8 +229,7 @@ def _blockers(
                 out.append((cap.id, f"{channel} cap {cap.max} per day reached (已达每日上限)", end))
         if p.daily_voice is not None and channel in p.daily_voice.channels:
             rule = p.daily_voice
-            seen(rule.id)
-            start, end = _local_day_bounds(at, zones[0])
+            start, end = day_bounds()
             n = sum(
                 1
                 for a in history.between(start - timedelta(microseconds=1), at)
@@ -264,7 +248,6 @@ def _blockers(
         for rule in p.rolling:
             if channel not in rule.channels:
                 continue
-            seen(rule.id)
             span = timedelta(days=rule.days)
             times = [
                 a.at
@@ -282,7 +265,6 @@ def _blockers(
                 )
         lock = p.conversation_lockout
         if lock is not None and channel in lock.channels:
-            seen(lock.id)
             span = timedelta(days=lock.days)
             talks = [
                 a.at
@@ -303,6 +285,39 @@ def _blockers(
     return out
 
 
+# key → (the policies, kept alive so their ids are never reused; the rule ids)
+_CHECKED: dict[tuple[object, ...], tuple[tuple[ContactPolicy, ...], tuple[str, ...]]] = {}
+
+
+def checked_rules(policies: Sequence[ContactPolicy], channel: str, kind: str) -> tuple[str, ...]:
+    """The ids of the rules that apply to `channel` for a party of `kind` — what an allowed
+    decision passed. Cached: policies are loaded once and never change in place."""
+    key = (*map(id, policies), channel, kind)
+    cached = _CHECKED.get(key)
+    if cached is None:
+        ids: list[str] = []
+        for p in policies:
+            ids += [f.id for f in p.flags]
+            ids += [
+                r.id for r in (p.third_parties, p.opt_out, p.dispute, p.legal_stage, p.cease) if r
+            ]
+            if p.contact_persons is not None and kind == "contact":
+                ids.append(p.contact_persons.id)
+            if p.window is not None and channel in p.window.channels:
+                ids.append(p.window.id)
+            if p.holidays is not None and p.holidays.enabled:
+                ids.append(p.holidays.id)
+            ids += [c.id for c in p.daily_caps if c.channel == channel]
+            if p.daily_voice is not None and channel in p.daily_voice.channels:
+                ids.append(p.daily_voice.id)
+            ids += [r.id for r in p.rolling if channel in r.channels]
+            lock = p.conversation_lockout
+            if lock is not None and channel in lock.channels:
+                ids.append(lock.id)
+        cached = _CHECKED[key] = (tuple(policies), tuple(dict.fromkeys(ids)))
+    return cached[1]
+
+
 def decide(
     policies: Sequence[ContactPolicy],
     facts: Facts,
@@ -319,10 +334,9 @@ def decide(
     channel = canonical(channel)
     at = at.astimezone(UTC)
     hist = history if isinstance(history, _History) else _History(history)
-    checked: list[str] = []
-    blocks = _blockers(policies, facts, hist, party, loan_id, channel, purpose, at, checked)
+    blocks = _blockers(policies, facts, hist, party, loan_id, channel, purpose, at, None)
     if not blocks:
-        return Decision(True, (), tuple(dict.fromkeys(checked)), None)
+        return Decision(True, (), checked_rules(policies, channel, party_kind(party)), None)
     nxt = _next_allowed(policies, facts, hist, party, loan_id, channel, purpose, blocks)
     return Decision(
         False,
