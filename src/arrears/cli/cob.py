@@ -143,7 +143,12 @@ def _plan_reminders(db, day) -> None:
     """The contact module's reminder planning after a close (queued through the guard)."""
     from arrears.contact.reminders import plan_reminders
 
-    plan_reminders(db, day)
+    r = plan_reminders(db, day)
+    err.print(
+        f"reminders 提醒 {day}: queued 已排队 {r.queued}, blocked 拦截 {r.blocked}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("snapshot")
