@@ -82,7 +82,14 @@ def test_attempt_records_only_when_allowed_and_opt_out_blocks(book):
     args = ["contact", "attempt", "--borrower", "B0002", "--channel", "voice", "--json"]
     for hour in (9, 10, 11):
         made = j(
-            run(book, *args, "--at", f"2026-11-28T{hour:02d}:00:00+08:00", "--outcome", "conversation")
+            run(
+                book,
+                *args,
+                "--at",
+                f"2026-11-28T{hour:02d}:00:00+08:00",
+                "--outcome",
+                "conversation",
+            )
         )
         assert made["allowed"] and made["attempt_id"]
     fourth = j(run(book, *args, "--at", "2026-11-28T12:00:00+08:00", "--outcome", "conversation"))
