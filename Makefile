@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/simulate.py --loans $(BENCH_LOANS) --months 24 --json
 	$(BIN)/python benchmarks/cob.py --loans $(BENCH_LOANS) --json
 	$(BIN)/python benchmarks/cob_spark.py --loans 10000 --json
+	$(BIN)/python benchmarks/contact.py --json
 	$(MAKE) --no-print-directory bench-api
 
 # The service under load (PostgreSQL, a real `arrears serve`, loopback; several minutes). Also

@@ -122,3 +122,46 @@ def test_bad_input_changes_nothing(people):
 def test_the_guard_refuses_to_answer_without_a_session():
     with pytest.raises(GuardNotBound):
         guard.check(guard.Party("B-CN"), "sms", "reminder", sh(28, 10))
+
+
+def test_collectors_contacts_on_a_case_count_in_the_shared_ledger(people):
+    """Calls logged through the collection module (any collector, any agency) are counted."""
+    from datetime import date
+
+    from arrears.store.tables import CollectionCase, ContactRow
+
+    with unit_of_work(people) as s:
+        s.add(
+            CollectionCase(
+                case_id="C-1",
+                borrower_id="B-CN",
+                status="open",
+                stage="early",
+                segment="individual",
+                product="consumer",
+                currency="CNY",
+                days_past_due=9,
+                amount_overdue=1,
+                outstanding_principal=1,
+                loans=1,
+                priority=1,
+                opened_on=date(2026, 11, 20),
+                updated_on=date(2026, 11, 28),
+                stage_since=date(2026, 11, 20),
+            )
+        )
+        for hour, outcome in ((9, "right_party_contact"), (10, "promise"), (11, "refusal")):
+            s.add(
+                ContactRow(
+                    case_id="C-1",
+                    action="call",
+                    direction="outbound",
+                    party="debtor",
+                    outcome=outcome,
+                    by_user="agency-7",
+                    at=sh(28, hour),
+                    sent=True,
+                )
+            )
+    d = check_contact(people, "B-CN", "robot", sh(28, 15))
+    assert not d.allowed and d.rule_ids == ("CN-C2",)
