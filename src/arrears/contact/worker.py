@@ -30,7 +30,13 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 
 from arrears.contact import guard
-from arrears.contact.channels.base import Adapter, Outgoing, PermanentSendError, TransientSendError
+from arrears.contact.channels.base import (
+    Adapter,
+    Outgoing,
+    PermanentSendError,
+    Sent,
+    TransientSendError,
+)
 from arrears.store.db import unit_of_work
 from arrears.store.events import record_event
 from arrears.store.tables import ContactAttempt, OutboxMessage
@@ -114,109 +120,131 @@ def _settle(engine: Engine, message_id: str, **values: Any) -> None:
             setattr(row, k, v)
 
 
+def _check(session: Any, message_id: str, now: datetime, stats: WorkerStats) -> tuple | None:
+    """Step 2a: ask the guard again at the moment of sending. Returns what to send, or None
+    (deferred to the guard's next allowed time, or blocked for good)."""
+    row = session.get(OutboxMessage, message_id)
+    if row is None or row.status != "sending":
+        return None
+    with guard.bound(session, exclude_message=message_id):
+        decision = guard.check(_party(row), row.channel, row.purpose, now)
+    if not decision.allowed:
+        if decision.next_allowed_at is not None:
+            row.status, row.not_before = "pending", decision.next_allowed_at
+            stats.deferred += 1
+        else:
+            row.status, row.last_error = "blocked", "; ".join(decision.reasons)
+            stats.blocked += 1
+        record_event(
+            session,
+            "message.deferred" if row.status == "pending" else "message.blocked",
+            borrower_id=row.borrower_id,
+            payload={
+                "message_id": message_id,
+                "decision_id": decision.decision_id,
+                "rule_ids": list(decision.rule_ids),
+            },
+        )
+        return None
+    out = Outgoing(
+        message_id,
+        row.idempotency_key,
+        row.channel,
+        row.to_address,
+        row.body,
+        row.subject,
+        row.language,
+    )
+    return out, row.tries, decision.decision_id
+
+
+def _mark(session: Any, message_id: str, sent: Sent, decision_id: int, now: datetime) -> bool:
+    """Step 3: sent (or delivered, if a receipt beat us), with the attempt in the ledger."""
+    row = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.message_id == message_id).with_for_update()
+    ).one()
+    if row.status != "sending":
+        return False
+    row.status = "delivered" if (sent.delivered or row.delivered_at is not None) else "sent"
+    row.gateway_id, row.sent_at, row.last_error = sent.gateway_id, now, None
+    session.add(
+        ContactAttempt(
+            borrower_id=row.borrower_id,
+            party=row.party,
+            loan_id=row.loan_id,
+            channel=row.channel,
+            purpose=row.purpose,
+            outcome=None,
+            at=now,
+            decision_id=decision_id,
+            by_user="worker",
+            message_id=message_id,
+        )
+    )
+    record_event(
+        session,
+        "message.sent",
+        borrower_id=row.borrower_id,
+        loan_id=row.loan_id,
+        payload={
+            "message_id": message_id,
+            "channel": row.channel,
+            "gateway_id": sent.gateway_id,
+            "decision_id": decision_id,
+        },
+    )
+    return True
+
+
 def process(
     engine: Engine,
-    message_id: str,
+    message_ids: list[str],
     adapters: dict[str, Adapter],
     now: datetime,
     stats: WorkerStats,
     *,
     backoff: float = 30.0,
 ) -> None:
+    """Re-check a claimed batch in one transaction, send each, mark the sent ones in one
+    transaction. Messages of one borrower in a batch see each other: a `sending` row counts in
+    the guard's history, so a batch cannot overrun a cap."""
     with unit_of_work(engine) as session:
-        row = session.get(OutboxMessage, message_id)
-        if row is None or row.status != "sending":
-            return
-        with guard.bound(session, exclude_message=message_id):
-            decision = guard.check(_party(row), row.channel, row.purpose, now)
-        if not decision.allowed:
-            if decision.next_allowed_at is not None:
-                row.status, row.not_before = "pending", decision.next_allowed_at
-                stats.deferred += 1
-            else:
-                row.status, row.last_error = "blocked", "; ".join(decision.reasons)
-                stats.blocked += 1
-            record_event(
-                session,
-                "message.deferred" if row.status == "pending" else "message.blocked",
-                borrower_id=row.borrower_id,
-                payload={
-                    "message_id": message_id,
-                    "decision_id": decision.decision_id,
-                    "rule_ids": list(decision.rule_ids),
-                },
-            )
-            return
-        out = Outgoing(
-            message_id,
-            row.idempotency_key,
-            row.channel,
-            row.to_address,
-            row.body,
-            row.subject,
-            row.language,
-        )
-        tries, channel = row.tries, row.channel
-        decision_id = decision.decision_id
+        ready = [(m, _check(session, m, now, stats)) for m in message_ids]
     _crash("after_claim")
-    try:
-        sent = adapters[channel].send(out)
-    except TransientSendError as exc:
-        if tries >= MAX_TRIES:
+    done: list[tuple[str, Sent, int, str]] = []
+    for message_id, item in ready:
+        if item is None:
+            continue
+        out, tries, decision_id = item
+        try:
+            sent = adapters[out.channel].send(out)
+        except TransientSendError as exc:
+            if tries >= MAX_TRIES:
+                _settle(engine, message_id, status="failed", last_error=str(exc))
+                stats.failed += 1
+            else:
+                _settle(
+                    engine,
+                    message_id,
+                    status="pending",
+                    last_error=str(exc),
+                    not_before=now + timedelta(seconds=backoff * 2 ** (tries - 1)),
+                )
+                stats.retried += 1
+            continue
+        except PermanentSendError as exc:
             _settle(engine, message_id, status="failed", last_error=str(exc))
             stats.failed += 1
-        else:
-            _settle(
-                engine,
-                message_id,
-                status="pending",
-                last_error=str(exc),
-                not_before=now + timedelta(seconds=backoff * 2 ** (tries - 1)),
-            )
-            stats.retried += 1
-        return
-    except PermanentSendError as exc:
-        _settle(engine, message_id, status="failed", last_error=str(exc))
-        stats.failed += 1
-        return
-    _crash("after_send")
+            continue
+        done.append((message_id, sent, decision_id, out.channel))
+        _crash("after_send")
     with unit_of_work(engine) as session:
-        row = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.message_id == message_id).with_for_update()
-        ).one()
-        if row.status != "sending":
-            return
-        row.status = "delivered" if (sent.delivered or row.delivered_at is not None) else "sent"
-        row.gateway_id, row.sent_at, row.last_error = sent.gateway_id, now, None
-        session.add(
-            ContactAttempt(
-                borrower_id=row.borrower_id,
-                party=row.party,
-                loan_id=row.loan_id,
-                channel=row.channel,
-                purpose=row.purpose,
-                outcome=None,
-                at=now,
-                decision_id=decision_id,
-                by_user="worker",
-                message_id=message_id,
-            )
-        )
-        record_event(
-            session,
-            "message.sent",
-            borrower_id=row.borrower_id,
-            loan_id=row.loan_id,
-            payload={
-                "message_id": message_id,
-                "channel": row.channel,
-                "gateway_id": sent.gateway_id,
-                "decision_id": decision_id,
-            },
-        )
-    stats.sent += 1
-    stats.by_channel[channel] = stats.by_channel.get(channel, 0) + 1
-    _crash("after_mark")
+        for message_id, sent, decision_id, channel in done:
+            if _mark(session, message_id, sent, decision_id, now):
+                stats.sent += 1
+                stats.by_channel[channel] = stats.by_channel.get(channel, 0) + 1
+    if done:
+        _crash("after_mark")
 
 
 def run(
@@ -239,8 +267,8 @@ def run(
         now = clock()
         ids = claim(engine, now, channels, limit=batch, lease=lease)
         stats.claimed += len(ids)
-        for message_id in ids:
-            process(engine, message_id, adapters, now, stats, backoff=backoff)
+        if ids:
+            process(engine, ids, adapters, now, stats, backoff=backoff)
         if not ids:
             if once:
                 break
