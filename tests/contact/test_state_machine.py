@@ -235,6 +235,13 @@ class ContactMachine(RuleBasedStateMachine):
             assert sum(1 for t in ma[i:] if t < at + timedelta(days=7)) <= 2, ma
 
     @invariant()
+    def no_call_within_seven_days_of_a_conversation_in_the_us(self):
+        calls = [(at, o) for b, c, at, o in self.left if b == "B-MA" and c in ("voice", "robot")]
+        talks = [at for at, o in calls if o in ("conversation", "refused")]
+        for at, _ in calls:
+            assert not any(t < at < t + timedelta(days=7) for t in talks), (at, talks)
+
+    @invariant()
     def never_after_opt_out_or_during_dispute(self):
         for (b, channel, at, _), step in zip(self.left, self.order, strict=True):
             since = self.opted.get((b, channel))
