@@ -182,3 +182,62 @@ def test_cob_planned_reminders_and_the_worker_sends_them(book, gateway):
         "回复TD退订" in m["body"] or "STOP" in m["body"] for m in sent if m["channel"] == "sms"
     )
     assert run(book, "worker", "--once").exit_code == 2  # no channel configured: one clear line
+
+
+def test_template_save_and_preview_from_the_command_line(book, tmp_path):
+    good = tmp_path / "t.txt"
+    good.write_text(
+        "{{ name }}您好，贷款{{ loan_id }}逾期{{ days_past_due }}天。", encoding="utf-8"
+    )
+    saved = run(
+        book,
+        "contact",
+        "template",
+        "save",
+        "--name",
+        "late",
+        "--language",
+        "zh",
+        "--channel",
+        "sms",
+        "--file",
+        str(good),
+        "--by",
+        "ann",
+    )
+    assert saved.exit_code == 0 and "version 已保存为版本 1" in saved.output
+    shown = j(
+        run(
+            book,
+            "contact",
+            "template",
+            "preview",
+            "--name",
+            "late",
+            "--language",
+            "zh",
+            "--loan",
+            "L00015",
+            "--json",
+        )
+    )
+    assert shown["version"] == 1 and "L00015" in shown["body"] and "{{" not in shown["body"]
+    bad = tmp_path / "bad.txt"
+    bad.write_text("还钱，老赖", encoding="utf-8")
+    refused = run(
+        book,
+        "contact",
+        "template",
+        "save",
+        "--name",
+        "late",
+        "--language",
+        "zh",
+        "--channel",
+        "sms",
+        "--file",
+        str(bad),
+        "--by",
+        "ann",
+    )
+    assert refused.exit_code == 2 and "老赖" in refused.output and "bad.txt" in refused.output

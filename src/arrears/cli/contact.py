@@ -262,3 +262,75 @@ def worker_cmd(
             f"sent 已发送 {stats.sent}, deferred 延后 {stats.deferred}, blocked 拦截 {stats.blocked}, "
             f"retried 重试 {stats.retried}, failed 失败 {stats.failed}"
         )
+
+
+template_app = typer.Typer(help="Message templates: save a version, preview. 消息模板。")
+contact_app.add_typer(template_app, name="template")
+
+
+@template_app.command("save")
+def template_save_cmd(
+    name: Annotated[str, typer.Option("--name", help="Template name. 模板名。")],
+    language: Annotated[str, typer.Option("--language", help="zh | en. 语言。")],
+    channel: Annotated[str, typer.Option("--channel", help="sms|email|push|robot|letter. 渠道。")],
+    file: Annotated[str, typer.Option("--file", help="The Jinja2 text. 模板文件。")],
+    by: Annotated[str, typer.Option("--by", help="Who saves it. 操作人。")],
+    subject: Annotated[str | None, typer.Option("--subject", help="Subject. 标题。")] = None,
+    audience: Annotated[
+        str, typer.Option("--audience", help="debtor | contact_person. 对象。")
+    ] = "debtor",
+) -> None:
+    """Check a template against the content rules and save it as a new version.
+    检查内容规则后保存为新版本。"""
+    from pathlib import Path
+
+    from arrears.contact.content import TemplateRejected
+    from arrears.contact.templates import TemplateProblem, save_template
+
+    try:
+        body = Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"--file: {file}: {exc.strerror} (无法读取)")
+    with errors():
+        try:
+            version = save_template(
+                ctx().engine(),
+                name,
+                language,
+                channel,
+                body,
+                by=by,
+                subject=subject,
+                audience=audience,
+            )
+        except (TemplateRejected, TemplateProblem) as exc:
+            fail(f"{file}: {exc}")
+    out.print(f"template 模板 {name} ({language}) saved as version 已保存为版本 {version}")
+
+
+@template_app.command("preview")
+def template_preview_cmd(
+    name: Annotated[str, typer.Option("--name", help="Template name. 模板名。")],
+    language: Annotated[str, typer.Option("--language", help="zh | en. 语言。")],
+    loan: Annotated[str, typer.Option("--loan", help="A real loan. 贷款编号。")],
+    version: Annotated[
+        int | None, typer.Option("--version", help="Default: latest. 版本。")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Render a template with a real loan's figures. 用真实贷款预览模板。"""
+    from arrears.contact.templates import TemplateProblem, preview, seed_templates
+
+    with errors():
+        db = ctx().engine()
+        seed_templates(db)
+        try:
+            shown = preview(db, name, language, loan, version)
+        except TemplateProblem as exc:
+            fail(str(exc))
+    if as_json:
+        emit_json(shown)
+    else:
+        if shown["subject"]:
+            out.print(shown["subject"], markup=False)
+        out.print(shown["body"], markup=False)
