@@ -210,3 +210,27 @@ def test_replies_come_back_through_the_webhook_onto_the_case(people, gateway):
         notes = sorted((c.outcome, c.direction) for c in s.scalars(select(ContactRow)))
         assert notes == [("promise", "inbound"), ("refusal", "inbound")]
         assert s.get(ContactOptOut, ("B-CN", "sms")).source == "reply"
+
+
+def test_a_reminder_the_worker_missed_expires_instead_of_going_out_late(
+    engine, seed_loan, tmp_path
+):
+    from arrears.contact.worker import run
+
+    class Never:
+        channels = ("sms",)
+
+        def send(self, message):
+            raise AssertionError("a stale reminder must not be sent")
+
+    with unit_of_work(engine) as s:
+        seed_loan(s)
+    _borrower_email(engine)
+    close_business(engine, CATALOG, date(2024, 2, 15), tmp_path)
+    assert plan_reminders(engine, date(2024, 2, 15)).queued == 1  # "due today"
+    stats = run(
+        engine, {"sms": Never()}, clock=lambda: datetime(2024, 2, 17, 9, 0, tzinfo=SH), once=True
+    )
+    assert stats.expired == 1 and stats.sent == 0
+    with unit_of_work(engine) as s:
+        assert s.scalars(select(OutboxMessage.status)).one() == "expired"

@@ -260,7 +260,7 @@ def worker_cmd(
     else:
         out.print(
             f"sent 已发送 {stats.sent}, deferred 延后 {stats.deferred}, blocked 拦截 {stats.blocked}, "
-            f"retried 重试 {stats.retried}, failed 失败 {stats.failed}"
+            f"retried 重试 {stats.retried}, failed 失败 {stats.failed}, expired 过期 {stats.expired}"
         )
 
 

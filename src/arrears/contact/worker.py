@@ -24,7 +24,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select, update
@@ -37,9 +37,10 @@ from arrears.contact.channels.base import (
     Sent,
     TransientSendError,
 )
+from arrears.contact.compliance import _zone
 from arrears.store.db import unit_of_work
 from arrears.store.events import record_event
-from arrears.store.tables import ContactAttempt, OutboxMessage
+from arrears.store.tables import Borrower, ContactAttempt, OutboxMessage
 
 CRASH_ENV = (
     "ARREARS_WORKER_CRASH_AT"  # fault injection for tests: after_claim|after_send|after_mark
@@ -55,6 +56,7 @@ class WorkerStats:
     blocked: int = 0
     failed: int = 0
     retried: int = 0
+    expired: int = 0
     seconds: float = 0.0
     by_channel: dict[str, int] = field(default_factory=dict)
 
@@ -120,11 +122,32 @@ def _settle(engine: Engine, message_id: str, **values: Any) -> None:
             setattr(row, k, v)
 
 
+def _stale_reminder(session: Any, row: OutboxMessage, now: datetime) -> bool:
+    """A reminder planned for a day is useless (or wrong: "due today" after the due date) once
+    the day after it has passed in the borrower's time; it expires instead of going out late."""
+    if not row.reminder_key or "@" not in row.reminder_key:
+        return False
+    planned = date.fromisoformat(row.reminder_key.rsplit("@", 1)[1])
+    borrower = session.get(Borrower, row.borrower_id)
+    zone = _zone(borrower.timezone if borrower and borrower.timezone else "Asia/Shanghai")
+    return now.astimezone(zone).date() > planned + timedelta(days=1)
+
+
 def _check(session: Any, message_id: str, now: datetime, stats: WorkerStats) -> tuple | None:
     """Step 2a: ask the guard again at the moment of sending. Returns what to send, or None
     (deferred to the guard's next allowed time, or blocked for good)."""
     row = session.get(OutboxMessage, message_id)
     if row is None or row.status != "sending":
+        return None
+    if _stale_reminder(session, row, now):
+        row.status, row.last_error = "expired", "reminder day passed (提醒已过期)"
+        stats.expired += 1
+        record_event(
+            session,
+            "message.expired",
+            borrower_id=row.borrower_id,
+            payload={"message_id": message_id, "reminder_key": row.reminder_key},
+        )
         return None
     with guard.bound(session, exclude_message=message_id):
         decision = guard.check(_party(row), row.channel, row.purpose, now)
