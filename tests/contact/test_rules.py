@@ -205,3 +205,12 @@ def test_jurisdictions_chosen_per_borrower():
     assert set(names("CN", None)) == {"ALL", "CN"}
     assert set(names("US", "US-MA")) == {"ALL", "US", "US-MA"}
     assert set(names("US", "US-NY")) == {"ALL", "US"}
+
+
+def test_massachusetts_one_home_visit_per_thirty_days():
+    t = datetime(2026, 11, 2, 10, 0, tzinfo=NY)
+    made = [Attempt(t.astimezone(UTC), "visit", loan_id="L-1")]
+    d = ask(MA, t + timedelta(days=29), "visit", history=made, loan="L-1")
+    assert not d.allowed and d.rule_ids == ("US-MA-C3-VISIT",)
+    assert d.next_allowed_at == t + timedelta(days=30)
+    assert ask(US, t + timedelta(days=29), "visit", history=made, loan="L-1").allowed
