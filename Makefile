@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/cob.py --loans $(BENCH_LOANS) --json
 	$(BIN)/python benchmarks/cob_spark.py --loans 10000 --json
 	$(BIN)/python benchmarks/collection.py --loans $(BENCH_LOANS) --json
+	$(BIN)/python benchmarks/contact.py --json
 	$(MAKE) --no-print-directory bench-api
 	$(MAKE) bench-scoring
 

@@ -90,7 +90,19 @@ def test_case_show_and_promise_round_trip(closed_db):
     assert set(mine[0]) == {"promise_id", "case_id", "amount", "due_on", "state"}
 
 
-def test_collector_next_contact_and_queue(closed_db):
+@pytest.fixture
+def permissive_guard():
+    """`arrears case contact` has no --at and uses the wall clock: the real contact guard would
+    (rightly) block an sms at night in the borrower's time zone, so this CLI test isolates the
+    collection path with the permissive guard (the rules are tested in tests/contact)."""
+    from arrears.contact import guard
+
+    previous = guard.install(guard.PermissiveGuard())
+    yield
+    guard.install(previous)
+
+
+def test_collector_next_contact_and_queue(closed_db, permissive_guard):
     assert (
         run(closed_db, "collector", "set", "ann", "--max-open", "5", "--by", "boss").exit_code == 0
     )

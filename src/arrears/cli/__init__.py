@@ -10,6 +10,7 @@ from arrears.cli import book as book  # registers the book commands
 from arrears.cli import bureau as bureau  # registers `arrears bureau …`
 from arrears.cli import cob as cob  # registers `arrears cob` and `arrears snapshot`
 from arrears.cli import collection as collection  # registers `arrears case …`, `promise …`, …
+from arrears.cli import contact as contact  # registers `arrears contact …` and `arrears worker`
 from arrears.cli import models as models  # registers `arrears model …`
 from arrears.cli import reports as reports  # registers the report commands
 from arrears.cli import serve as serve  # registers `arrears serve`

@@ -45,6 +45,13 @@ def cob_cmd(
             "--cases/--no-cases", help="Then the daily collection case update. 随后更新催收案件。"
         ),
     ] = True,
+    reminders: Annotated[
+        bool,
+        typer.Option(
+            "--reminders/--no-reminders",
+            help="Then plan the day's reminders into the outbox. 随后生成当日提醒。",
+        ),
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Close of business: move every loan to the date, write snapshots and transitions.
@@ -90,6 +97,8 @@ def cob_cmd(
                 )
                 if cases:
                     _update_cases(db, day, catalog)
+                if reminders and day == days[-1]:  # a catch-up sends no stale reminders
+                    _plan_reminders(db, day)
                 progress.advance(task)
     if as_json:
         emit_json([r.to_dict() for r in results] if len(results) > 1 else results[0].to_dict())
@@ -128,6 +137,18 @@ def _update_cases(db, day, catalog) -> None:
         update_cases(db, day, catalog=catalog)
     except CollectionRefused as exc:
         err.print(f"cases 案件: {exc}", markup=False, highlight=False)
+
+
+def _plan_reminders(db, day) -> None:
+    """The contact module's reminder planning after a close (queued through the guard)."""
+    from arrears.contact.reminders import plan_reminders
+
+    r = plan_reminders(db, day)
+    err.print(
+        f"reminders 提醒 {day}: queued 已排队 {r.queued}, blocked 拦截 {r.blocked}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("snapshot")

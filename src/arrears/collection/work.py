@@ -109,9 +109,13 @@ def log_contact(
                 )
                 rule_ids.append("dispute-open")
             else:
-                decision = guard.check(
-                    guard.Party(case.borrower_id, party, case_id, loan_id), action, "collection", at
-                )
+                with guard.bound(session):  # the guard counts the ledger in this transaction
+                    decision = guard.check(
+                        guard.Party(case.borrower_id, party, case_id, loan_id),
+                        action,
+                        "collection",
+                        at,
+                    )
                 if not decision.allowed:
                     reasons.extend(decision.reasons or ("blocked by the contact guard (合规拦截)",))
                     rule_ids.extend(decision.rule_ids)

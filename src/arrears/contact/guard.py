@@ -4,20 +4,26 @@ contact this party, on this channel, for this purpose, at this moment?
     decision = guard.check(party, channel, purpose, at)
     if not decision.allowed: ...  # do not send; keep decision.reasons / rule_ids
 
-Callers depend only on `check` and `Decision`. What answers is the installed `Guard`: today the
-permissive default (every contact allowed), which the contact-compliance issue replaces with the
-real rules (hours, frequency, who may be contacted, cease requests) through `install` — without
-changing a caller.
+Callers depend only on `check` and `Decision`. What answers is the installed `Guard`: by default
+the real rules (`arrears.contact.compliance.ComplianceGuard`: hours, frequency, who may be
+contacted, cease requests, opt-outs, disputes, legal stage), which read the contact ledger through
+the database session the caller binds with `with guard.bound(session): …` and log every decision
+in that same transaction. Asking without a bound session is an error, never a silent "allowed".
+`PermissiveGuard` remains for tests that want to isolate other behaviour.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-CHANNELS = ("call", "sms", "email", "visit", "letter", "robot_call")
-PARTY_ROLES = ("debtor", "guarantor", "contact_person")
+# collection's names (call, robot_call) and the contact module's (voice, robot, push)
+CHANNELS = ("call", "sms", "email", "visit", "letter", "robot_call", "voice", "robot", "push")
+PARTY_ROLES = ("debtor", "guarantor", "contact_person", "third_party")
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,14 @@ class Party:
     role: str = "debtor"
     case_id: str | None = None
     loan_id: str | None = None
+    contact_id: str | None = None  # which contact person, when role is contact_person
+
+    @property
+    def key(self) -> str:
+        """How the contact ledger names the party: debtor, guarantor, contact:<id>."""
+        if self.role == "contact_person":
+            return f"contact:{self.contact_id or '?'}"
+        return self.role
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,19 @@ class Decision:
     reasons: tuple[str, ...] = ()
     rule_ids: tuple[str, ...] = ()
     next_allowed_at: datetime | None = None
+    decision_id: int | None = None  # the decision log row, when the guard logged one
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys of `arrears contact check --json`."""
+        return {
+            "allowed": self.allowed,
+            "reasons": list(self.reasons),
+            "rule_ids": list(self.rule_ids),
+            "next_allowed_at": None
+            if self.next_allowed_at is None
+            else self.next_allowed_at.isoformat(),
+            "decision_id": self.decision_id,
+        }
 
 
 class Guard(Protocol):
@@ -55,7 +82,31 @@ class PermissiveGuard:
         return Decision(allowed=True, rule_ids=("permissive-default",))
 
 
-_installed: list[Guard] = [PermissiveGuard()]
+_installed: list[Guard] = []
+_session: ContextVar[Any] = ContextVar("arrears_contact_guard_session", default=None)
+
+
+@contextmanager
+def bound(session: Any, **options: Any) -> Iterator[None]:
+    """Let the guard read the ledger and write its decision log through `session` (the caller's
+    transaction) for the calls made inside the block."""
+    token = _session.set((session, options))
+    try:
+        yield
+    finally:
+        _session.reset(token)
+
+
+def bound_session() -> tuple[Any, dict[str, Any]] | None:
+    return _session.get()
+
+
+def installed() -> Guard:
+    if not _installed:
+        from arrears.contact.compliance import ComplianceGuard  # the real rules by default
+
+        _installed.append(ComplianceGuard())
+    return _installed[0]
 
 
 def check(party: Party, channel: str, purpose: str, at: datetime) -> Decision:
@@ -65,10 +116,11 @@ def check(party: Party, channel: str, purpose: str, at: datetime) -> Decision:
         raise ValueError(f"channel {channel!r} is not one of {', '.join(CHANNELS)}")
     if party.role not in PARTY_ROLES:
         raise ValueError(f"party role {party.role!r} is not one of {', '.join(PARTY_ROLES)}")
-    return _installed[0].check(party, channel, purpose, at)
+    return installed().check(party, channel, purpose, at)
 
 
 def install(guard: Guard) -> Guard:
     """Make `guard` answer every `check` from now on; returns the one it replaces."""
-    previous, _installed[0] = _installed[0], guard
+    previous = installed()
+    _installed[0] = guard
     return previous

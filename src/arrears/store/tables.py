@@ -749,3 +749,158 @@ class ModelMonitorRun(Base):
     ks: Mapped[float | None] = mapped_column(Float)
     alert: Mapped[bool] = mapped_column(Boolean)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# ------------------------------------------------------------------ contact compliance (0007)
+
+
+class ContactFlag(Base):
+    """A standing fact about a borrower that the contact guard obeys: do_not_contact, deceased,
+    hardship, unreachable (contact persons may then be tried), cease_written (a written cease
+    request)."""
+
+    __tablename__ = "contact_flags"
+
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.borrower_id"), primary_key=True)
+    flag: Mapped[str] = mapped_column(String(32), primary_key=True)
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    set_by: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ContactOptOut(Base):
+    """A borrower's opt-out of one channel (or `all`), effective from `at` for every later send."""
+
+    __tablename__ = "contact_opt_outs"
+
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.borrower_id"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    source: Mapped[str] = mapped_column(String(32))  # cli | reply | web
+
+
+class ContactPerson(Base):
+    """Someone a borrower named as a contact (emergency contact, relative). A refusal blocks
+    them for good; they are never told the debt."""
+
+    __tablename__ = "contact_persons"
+
+    contact_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.borrower_id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    relation: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    refused_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ContactAttempt(Base):
+    """The shared ledger of contacts made (dialler calls, robot calls, messages sent) across the
+    lender and its agencies; the guard counts it for the frequency rules."""
+
+    __tablename__ = "contact_attempts"
+    __table_args__ = (Index("ix_contact_attempts_borrower_id_at", "borrower_id", "at"),)
+
+    attempt_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.borrower_id"))
+    party: Mapped[str] = mapped_column(String(80))  # debtor | guarantor | contact:<id>
+    loan_id: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decision_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    by_user: Mapped[str | None] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ContactDecision(Base):
+    """Every answer of the contact guard, allowed or not, with the rule ids that decided."""
+
+    __tablename__ = "contact_decisions"
+    __table_args__ = (Index("ix_contact_decisions_borrower_id_at", "borrower_id", "at"),)
+
+    decision_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    borrower_id: Mapped[str] = mapped_column(String(64))
+    party: Mapped[str] = mapped_column(String(80))
+    loan_id: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    rule_ids: Mapped[str] = mapped_column(Text)
+    reasons: Mapped[str] = mapped_column(Text)
+    next_allowed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    jurisdictions: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MessageTemplate(Base):
+    """One version of a message template in one language; a save makes a new version."""
+
+    __tablename__ = "message_templates"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    audience: Mapped[str] = mapped_column(String(16))  # debtor | contact_person
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    saved_by: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxMessage(Base):
+    """A message waiting to leave, written in the same transaction as the allowed decision that
+    caused it. The worker sends it with `idempotency_key`; `reminder_key` makes planning
+    idempotent (one reminder per loan, instalment and step)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
+
+    message_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    reminder_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.borrower_id"), index=True)
+    party: Mapped[str] = mapped_column(String(80))
+    loan_id: Mapped[str | None] = mapped_column(String(64))
+    case_id: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(32))
+    template: Mapped[str | None] = mapped_column(String(64))
+    template_version: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(8))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    decision_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    # pending | sending | sent | delivered | failed | blocked
+    status: Mapped[str] = mapped_column(String(16))
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    gateway_id: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class InboundReply(Base):
+    """A borrower's reply that came back through a gateway webhook, read as paid / stop /
+    promise (with the promised date) / other, and the case it landed on."""
+
+    __tablename__ = "inbound_replies"
+
+    reply_id: Mapped[str] = mapped_column(String(80), primary_key=True)  # the gateway's id
+    borrower_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    from_address: Mapped[str] = mapped_column(String(254))
+    channel: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    promised_on: Mapped[date | None] = mapped_column(Date)
+    case_id: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,336 @@
+"""Contact commands: `arrears contact check|attempt|opt-out|flag|person` and `arrears worker`.
+Thin: parse, call `arrears.contact.service` / `arrears.contact.worker`, print."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from arrears.cli.common import JsonOpt, app, ctx, emit_json, fail, out, user_errors
+
+contact_app = typer.Typer(help="Contact compliance: the guard, attempts, opt-outs. 联系合规。")
+app.add_typer(contact_app, name="contact")
+
+BorrowerOpt = Annotated[str, typer.Option("--borrower", help="Borrower id. 客户编号。")]
+ChannelOpt = Annotated[
+    str, typer.Option("--channel", help="sms|email|voice|robot|push|letter. 渠道。")
+]
+AtOpt = Annotated[
+    str | None,
+    typer.Option("--at", help="ISO time with offset (default now). 联系时间（含时区）。"),
+]
+PartyOpt = Annotated[str, typer.Option("--party", help="debtor | contact:<id>. 联系对象。")]
+PurposeOpt = Annotated[
+    str, typer.Option("--purpose", help="collection | reminder | location … 目的。")
+]
+LoanOpt = Annotated[str | None, typer.Option("--loan", help="The debt (loan id). 贷款编号。")]
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    from arrears.contact.compliance import GuardNotBound
+    from arrears.contact.policy import ContactPolicyError
+    from arrears.contact.service import ContactRefused
+
+    with user_errors():
+        try:
+            yield
+        except (ContactRefused, ContactPolicyError, GuardNotBound) as exc:
+            fail(str(exc))
+
+
+def parse_at(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--at: {text!r} is not an ISO time such as 2026-11-28T23:30:00+08:00 (时间格式无效)")
+    if at.tzinfo is None:
+        fail(f"--at: {text!r} needs a UTC offset, e.g. +08:00 (需带时区)")
+    return at
+
+
+def _show(result: dict, as_json: bool) -> None:
+    if as_json:
+        emit_json(result)
+        return
+    if result["allowed"]:
+        out.print("allowed 允许", f"(rules 规则: {', '.join(result['rule_ids'])})")
+    else:
+        out.print("blocked 拦截:", "; ".join(result["reasons"]), markup=False)
+        out.print("rules 规则:", ", ".join(result["rule_ids"]), markup=False)
+        if result["next_allowed_at"]:
+            out.print("next allowed 下次可联系:", result["next_allowed_at"], markup=False)
+
+
+@contact_app.command("check")
+def check_cmd(
+    borrower: BorrowerOpt,
+    channel: ChannelOpt,
+    at: AtOpt = None,
+    party: PartyOpt = "debtor",
+    purpose: PurposeOpt = "collection",
+    loan: LoanOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask the contact guard (the decision is logged). 合规检查（决定会被记录）。"""
+    from arrears.contact.service import check_contact
+
+    when = parse_at(at)
+    with errors():
+        decision = check_contact(
+            ctx().engine(), borrower, channel, when, party=party, purpose=purpose, loan_id=loan
+        )
+    _show(decision.to_dict(), as_json)
+
+
+@contact_app.command("attempt")
+def attempt_cmd(
+    borrower: BorrowerOpt,
+    channel: ChannelOpt,
+    outcome: Annotated[
+        str,
+        typer.Option(help="no_answer|conversation|refused|wrong_number. 结果。"),
+    ],
+    at: AtOpt = None,
+    party: PartyOpt = "debtor",
+    purpose: PurposeOpt = "collection",
+    loan: LoanOpt = None,
+    user: Annotated[str | None, typer.Option("--user", help="Who dialled. 操作人。")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask the guard and, only when allowed, record the attempt. 经合规检查后记录联系。"""
+    from arrears.contact.service import record_attempt
+
+    when = parse_at(at)
+    with errors():
+        result = record_attempt(
+            ctx().engine(),
+            borrower,
+            channel,
+            when,
+            outcome,
+            party=party,
+            purpose=purpose,
+            loan_id=loan,
+            by_user=user,
+        )
+    _show(result, as_json)
+    if not as_json and result["attempt_id"] is not None:
+        out.print(f"attempt 联系记录 {result['attempt_id']} recorded 已记录")
+
+
+@contact_app.command("opt-out")
+def opt_out_cmd(
+    borrower: BorrowerOpt,
+    channel: Annotated[str, typer.Option("--channel", help="A channel or all. 渠道或 all。")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Record an opt-out; it holds before the next send. 记录退订，下一次发送前生效。"""
+    from arrears.contact.service import opt_out
+
+    with errors():
+        result = opt_out(ctx().engine(), borrower, channel)
+    if as_json:
+        emit_json(result)
+    else:
+        out.print(f"{borrower} opted out of 已退订 {result['channel']}")
+
+
+@contact_app.command("flag")
+def flag_cmd(
+    borrower: BorrowerOpt,
+    flag: Annotated[
+        str,
+        typer.Option(help="do_not_contact|deceased|hardship|unreachable|cease_written. 标记。"),
+    ],
+    by: Annotated[str, typer.Option("--by", help="Who sets it. 操作人。")],
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the flag. 取消标记。")] = False,
+) -> None:
+    """Set or clear a contact flag on a borrower. 设置或取消联系标记。"""
+    from arrears.contact.service import set_flag
+
+    with errors():
+        set_flag(ctx().engine(), borrower, flag, by, on=not clear)
+    out.print(f"{borrower}: {flag} {'cleared 已取消' if clear else 'set 已设置'}")
+
+
+@contact_app.command("person")
+def person_cmd(
+    borrower: BorrowerOpt,
+    contact_id: Annotated[str, typer.Option("--id", help="Contact person id. 联系人编号。")],
+    name: Annotated[str, typer.Option("--name", help="Name. 姓名。")],
+    relation: Annotated[str | None, typer.Option(help="Relation. 关系。")] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone. 电话。")] = None,
+) -> None:
+    """Add a borrower's contact person. 添加联系人。"""
+    from arrears.contact.service import add_contact_person
+
+    with errors():
+        add_contact_person(
+            ctx().engine(), borrower, contact_id, name, relation=relation, phone=phone
+        )
+    out.print(f"contact person 联系人 {contact_id} added 已添加")
+
+
+@app.command("worker")
+def worker_cmd(
+    once: Annotated[
+        bool, typer.Option("--once", help="Stop when nothing is due. 无待发即退出。")
+    ] = False,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now", help="A fixed clock (ISO time with offset), for tests and demos. 固定时钟。"
+        ),
+    ] = None,
+    gateway: Annotated[
+        str | None,
+        typer.Option(envvar="ARREARS_GATEWAY_URL", help="SMS/voice gateway URL. 短信网关。"),
+    ] = None,
+    gateway_secret: Annotated[
+        str | None, typer.Option(envvar="ARREARS_GATEWAY_SECRET", help="Signing secret. 签名密钥。")
+    ] = None,
+    smtp: Annotated[
+        str | None,
+        typer.Option(envvar="ARREARS_SMTP", help="HOST:PORT of the SMTP server. 邮件服务器。"),
+    ] = None,
+    letters: Annotated[
+        str | None,
+        typer.Option(envvar="ARREARS_LETTER_DIR", help="Directory for letters. 信函目录。"),
+    ] = None,
+    webhook_port: Annotated[
+        int | None, typer.Option(help="Serve gateway callbacks on this port. 回调端口。")
+    ] = None,
+    lease_seconds: Annotated[float, typer.Option(help="Claim lease. 租约秒数。")] = 60.0,
+    backoff_seconds: Annotated[float, typer.Option(help="First retry delay. 重试间隔。")] = 30.0,
+    batch: Annotated[int, typer.Option(help="Messages per claim. 每批条数。")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send due outbox messages through the guard and the channel adapters. 发送待发消息。"""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from arrears.contact import webhooks
+    from arrears.contact.channels.email import SmtpEmail
+    from arrears.contact.channels.gateway import HttpGateway
+    from arrears.contact.channels.letter import HtmlLetters
+    from arrears.contact.worker import run
+
+    fixed = parse_at(now) if now else None
+    with errors():
+        db = ctx().engine()
+        callback = None
+        if webhook_port is not None:
+            if not gateway_secret:
+                fail("--webhook-port needs --gateway-secret (回调需签名密钥)")
+            server = webhooks.start(db, gateway_secret, webhook_port, today=ctx().settings.today)
+            callback = server.url
+        adapters: dict = {}
+        if gateway:
+            if not gateway_secret:
+                fail("--gateway needs --gateway-secret (网关需签名密钥)")
+            gw = HttpGateway(gateway, gateway_secret, callback_url=callback)
+            adapters |= {c: gw for c in gw.channels}
+        if smtp:
+            host, _, port = smtp.rpartition(":")
+            if not host or not port.isdigit():
+                fail(f"--smtp: {smtp!r} is not HOST:PORT (格式应为 主机:端口)")
+            adapters["email"] = SmtpEmail(host, int(port))
+        if letters:
+            adapters["letter"] = HtmlLetters(Path(letters))
+        if not adapters:
+            fail("no channel configured: give --gateway, --smtp or --letters (未配置任何渠道)")
+        stats = run(
+            db,
+            adapters,
+            clock=(lambda: fixed) if fixed else (lambda: datetime.now(UTC)),
+            once=once,
+            batch=batch,
+            lease=timedelta(seconds=lease_seconds),
+            backoff=backoff_seconds,
+        )
+    if as_json:
+        emit_json(stats.to_dict())
+    else:
+        out.print(
+            f"sent 已发送 {stats.sent}, deferred 延后 {stats.deferred}, blocked 拦截 {stats.blocked}, "
+            f"retried 重试 {stats.retried}, failed 失败 {stats.failed}, expired 过期 {stats.expired}"
+        )
+
+
+template_app = typer.Typer(help="Message templates: save a version, preview. 消息模板。")
+contact_app.add_typer(template_app, name="template")
+
+
+@template_app.command("save")
+def template_save_cmd(
+    name: Annotated[str, typer.Option("--name", help="Template name. 模板名。")],
+    language: Annotated[str, typer.Option("--language", help="zh | en. 语言。")],
+    channel: Annotated[str, typer.Option("--channel", help="sms|email|push|robot|letter. 渠道。")],
+    file: Annotated[str, typer.Option("--file", help="The Jinja2 text. 模板文件。")],
+    by: Annotated[str, typer.Option("--by", help="Who saves it. 操作人。")],
+    subject: Annotated[str | None, typer.Option("--subject", help="Subject. 标题。")] = None,
+    audience: Annotated[
+        str, typer.Option("--audience", help="debtor | contact_person. 对象。")
+    ] = "debtor",
+) -> None:
+    """Check a template against the content rules and save it as a new version.
+    检查内容规则后保存为新版本。"""
+    from pathlib import Path
+
+    from arrears.contact.content import TemplateRejected
+    from arrears.contact.templates import TemplateProblem, save_template
+
+    try:
+        body = Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"--file: {file}: {exc.strerror} (无法读取)")
+    with errors():
+        try:
+            version = save_template(
+                ctx().engine(),
+                name,
+                language,
+                channel,
+                body,
+                by=by,
+                subject=subject,
+                audience=audience,
+            )
+        except (TemplateRejected, TemplateProblem) as exc:
+            fail(f"{file}: {exc}")
+    out.print(f"template 模板 {name} ({language}) saved as version 已保存为版本 {version}")
+
+
+@template_app.command("preview")
+def template_preview_cmd(
+    name: Annotated[str, typer.Option("--name", help="Template name. 模板名。")],
+    language: Annotated[str, typer.Option("--language", help="zh | en. 语言。")],
+    loan: Annotated[str, typer.Option("--loan", help="A real loan. 贷款编号。")],
+    version: Annotated[
+        int | None, typer.Option("--version", help="Default: latest. 版本。")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Render a template with a real loan's figures. 用真实贷款预览模板。"""
+    from arrears.contact.templates import TemplateProblem, preview, seed_templates
+
+    with errors():
+        db = ctx().engine()
+        seed_templates(db)
+        try:
+            shown = preview(db, name, language, loan, version)
+        except TemplateProblem as exc:
+            fail(str(exc))
+    if as_json:
+        emit_json(shown)
+    else:
+        if shown["subject"]:
+            out.print(shown["subject"], markup=False)
+        out.print(shown["body"], markup=False)

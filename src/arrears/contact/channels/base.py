@@ -1,0 +1,39 @@
+"""The one adapter interface every channel implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready to leave; `idempotency_key` is the same on every retry of this send."""
+
+    message_id: str
+    idempotency_key: str
+    channel: str
+    to: str
+    body: str
+    subject: str | None = None
+    language: str = "zh"
+
+
+@dataclass(frozen=True)
+class Sent:
+    gateway_id: str
+    delivered: bool = False  # some channels (letters) know at once
+
+
+class TransientSendError(RuntimeError):
+    """Worth retrying later (timeout, 5xx, connection refused)."""
+
+
+class PermanentSendError(RuntimeError):
+    """Retrying will not help (bad address, refused by the provider)."""
+
+
+class Adapter(Protocol):
+    channels: tuple[str, ...]
+
+    def send(self, message: Outgoing) -> Sent: ...

@@ -1,0 +1,168 @@
+"""The outbox and the worker against real servers: the local HTTP gateway (signed requests,
+idempotency keys, injected failures, delivery receipts over a webhook) and an SMTP server."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from arrears.contact import guard, webhooks
+from arrears.contact.channels.email import SmtpEmail
+from arrears.contact.channels.gateway import HttpGateway, post_signed
+from arrears.contact.channels.letter import HtmlLetters
+from arrears.contact.outbox import enqueue
+from arrears.contact.service import opt_out
+from arrears.contact.worker import WorkerStats, run
+from arrears.store.db import unit_of_work
+from arrears.store.tables import ContactAttempt, ContactDecision, OutboxMessage
+
+from .conftest import SECRET, sh
+
+
+def queue(engine, borrower="B-CN", channel="sms", at=None, purpose="reminder", **kw):
+    with unit_of_work(engine) as s:
+        return enqueue(
+            s, guard.Party(borrower), channel, purpose, "您好，请按时还款。", at or sh(28, 10), **kw
+        )
+
+
+def gateway_log(server):
+    with urllib.request.urlopen(f"{server.url}/v1/messages") as r:
+        return json.loads(r.read())
+
+
+def faults(server, **values):
+    post_signed(f"{server.url}/v1/faults", SECRET, values)
+
+
+def rows(engine):
+    with unit_of_work(engine) as s:
+        return {
+            m.message_id: (m.status, m.tries, m.not_before)
+            for m in s.scalars(select(OutboxMessage))
+        }
+
+
+def send_all(engine, adapters, at):
+    return run(engine, adapters, clock=lambda: at, once=True, backoff=60)
+
+
+def test_blocked_decision_queues_nothing_but_is_logged(people):
+    q = queue(people, at=sh(28, 23))
+    assert q.message_id is None and q.decision.rule_ids == ("CN-C1",)
+    assert rows(people) == {}
+    with unit_of_work(people) as s:
+        assert s.scalar(select(func.count()).select_from(ContactDecision)) == 1
+
+
+def test_a_reminder_at_night_goes_out_when_the_window_opens(people, gateway):
+    q = queue(people, at=sh(28, 23), defer_within=timedelta(hours=12))
+    assert q.message_id and q.decision.allowed
+    ((status, _, not_before),) = rows(people).values()
+    assert status == "pending"
+    assert not_before == sh(29, 8)
+    adapters = {"sms": HttpGateway(gateway.url, SECRET)}
+    assert send_all(people, adapters, sh(28, 23, 30)).sent == 0  # not due yet
+    assert send_all(people, adapters, sh(29, 8)).sent == 1
+    assert gateway_log(gateway)["messages"][0]["body"].endswith("回复TD退订")  # opt-out line
+
+
+def test_worker_sends_marks_and_a_receipt_makes_it_delivered(people, gateway):
+    hook = webhooks.start(people, SECRET)
+    try:
+        q = queue(people)
+        adapters = {"sms": HttpGateway(gateway.url, SECRET, callback_url=hook.url)}
+        stats = send_all(people, adapters, sh(28, 10))
+        assert stats.sent == 1
+        with unit_of_work(people) as s:
+            attempt = s.scalars(select(ContactAttempt)).one()
+            assert attempt.message_id == q.message_id and attempt.channel == "sms"
+        import time
+
+        for _ in range(50):
+            if rows(people)[q.message_id][0] == "delivered":
+                break
+            time.sleep(0.05)
+        assert rows(people)[q.message_id][0] == "delivered", gateway_log(gateway)
+        # an unsigned webhook is refused and changes nothing
+        req = urllib.request.Request(hook.url, data=b'{"type":"receipt"}', method="POST")
+        try:
+            urllib.request.urlopen(req)
+            raise AssertionError("unsigned webhook accepted")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 401
+    finally:
+        hook.shutdown()
+        hook.server_close()
+
+
+def test_an_opt_out_after_queuing_wins_before_the_send(people, gateway):
+    q = queue(people)
+    opt_out(people, "B-CN", "sms")
+    stats = send_all(people, {"sms": HttpGateway(gateway.url, SECRET)}, sh(28, 10, 5))
+    assert stats.blocked == 1 and stats.sent == 0
+    assert rows(people)[q.message_id][0] == "blocked"
+    assert gateway_log(gateway)["messages"] == []
+
+
+def test_retries_with_backoff_then_the_worker_reschedules(people, gateway):
+    q = queue(people)
+    adapters = {"sms": HttpGateway(gateway.url, SECRET, retries=2, backoff=0.01)}
+    faults(gateway, fail_next=2)  # two 503s: the adapter's own retries get through
+    assert send_all(people, adapters, sh(28, 10)).sent == 1
+    q2 = queue(people, at=sh(28, 11))
+    faults(gateway, fail_next=10)  # longer outage: the worker puts it back with backoff
+    stats = send_all(people, adapters, sh(28, 11))
+    assert stats.retried == 1 and rows(people)[q2.message_id][0] == "pending"
+    assert rows(people)[q2.message_id][2] == sh(28, 11, 1)  # 60 s backoff
+    faults(gateway, fail_next=0)
+    assert send_all(people, adapters, sh(28, 11, 2)).sent == 1
+    assert len(gateway_log(gateway)["messages"]) == 2 and q.message_id != q2.message_id
+
+
+def test_accepted_but_no_answer_is_retried_with_the_same_key_and_sent_once(people, gateway):
+    queue(people)
+    faults(gateway, accept_then_fail_next=1)
+    stats = send_all(people, {"sms": HttpGateway(gateway.url, SECRET, backoff=0.01)}, sh(28, 10))
+    log = gateway_log(gateway)
+    assert stats.sent == 1 and len(log["messages"]) == 1 and log["replays"] == 1
+
+
+def test_bad_signature_is_refused_by_the_gateway(people, gateway):
+    queue(people)
+    stats = send_all(people, {"sms": HttpGateway(gateway.url, "wrong", retries=0)}, sh(28, 10))
+    assert stats.failed == 1 and gateway_log(gateway)["rejected_signatures"] == 1
+
+
+def test_email_over_smtp_arrives_with_opt_out_and_message_id(people, smtp):
+    q = queue(people, channel="email", subject="还款提醒 Reminder")
+    stats = send_all(people, {"email": SmtpEmail("127.0.0.1", smtp.port)}, sh(28, 10))
+    assert stats.sent == 1
+    (mail,) = smtp.messages
+    assert mail["To"] == "b-cn@example.test" and mail["Subject"] == "还款提醒 Reminder"
+    assert "回复TD退订" in mail.get_content()
+    with unit_of_work(people) as s:
+        key = s.get(OutboxMessage, q.message_id).idempotency_key
+    assert key in mail["Message-ID"]
+
+
+def test_letters_are_html_files_named_by_the_key(people, tmp_path):
+    q = queue(people, channel="letter", at=sh(28, 3))  # letters are not held to the window
+    stats = send_all(people, {"letter": HtmlLetters(tmp_path)}, sh(28, 3))
+    assert stats.sent == 1 and rows(people)[q.message_id][0] == "delivered"
+    (page,) = tmp_path.glob("*.html")
+    assert "请按时还款" in page.read_text("utf-8")
+
+
+def test_worker_stats_count_by_channel(people, gateway, smtp):
+    queue(people)
+    queue(people, channel="email")
+    stats = send_all(
+        people,
+        {"sms": HttpGateway(gateway.url, SECRET), "email": SmtpEmail("127.0.0.1", smtp.port)},
+        sh(28, 10),
+    )
+    assert isinstance(stats, WorkerStats) and stats.by_channel == {"sms": 1, "email": 1}
