@@ -65,7 +65,9 @@ def test_promises_are_kept_exactly_when_the_book_has_the_payment(worked) -> None
         # every contact is on a weekday, by a team member, and none was blocked
         contacts = session.scalars(select(ContactRow)).all()
         assert len(contacts) == result.contacts
-        assert all(c.at.date().weekday() < 5 and c.sent for c in contacts)
+        assert all(c.at.date().weekday() < 5 and c.sent for c in contacts), sorted(
+            {(c.rule_ids, c.blocked_reasons) for c in contacts if not c.sent}
+        )
         team = {m.username: m for m in DEFAULT_TEAM}
         assert {c.by_user for c in contacts} <= set(team)
         # capacity: nobody holds more working cases than their profile allows

@@ -957,6 +957,7 @@ def collector_simulate_cmd(
         "days": result.days,
         "contacts": result.contacts,
         "right_party_contacts": result.right_party,
+        "passed_over_by_guard": result.passed_over,
         "promises_made": result.promises,
         "escalated_by_hand": result.escalations_by_hand,
         "lawsuits_opened": result.lawsuits_opened,
@@ -984,6 +985,7 @@ def collector_simulate_cmd(
             ),
             ["contacts 联系", result.contacts],
             ["right-party contacts 接通本人", result.right_party],
+            ["passed over: guard said not now 合规暂不可联系", result.passed_over],
             ["promises made 承诺", result.promises],
             *([f"promises {k} 承诺", v] for k, v in sorted(promises.items())),
             [

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from sqlalchemy import Engine, func, select
@@ -29,10 +30,12 @@ from arrears.catalog import Catalog
 from arrears.collection import legal, queues, work
 from arrears.collection.common import CollectionRefused
 from arrears.collection.policy import StagePolicy, load_policy
+from arrears.contact.service import check_contact
 from arrears.loans.money import format_amount
 from arrears.store.bulk import read_frame
 from arrears.store.db import unit_of_work
 from arrears.store.tables import (
+    Borrower,
     CaseLoan,
     CaseUpdateRun,
     CollectionCase,
@@ -74,6 +77,7 @@ class WorkResult:
     days: int = 0
     contacts: int = 0
     right_party: int = 0
+    passed_over: int = 0  # cases the guard protected that day (not called)
     promises: int = 0
     escalations_by_hand: int = 0
     lawsuits_opened: int = 0
@@ -142,7 +146,6 @@ def work_day(
     policy = load_policy()  # read once: each service would otherwise parse the YAML again
     queues.assign_cases(engine, day)
     waiting = _pending_cases(engine)  # a case with a promise running is left alone
-    clock = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=9)
     for member in team:
         calls = 0
         for _pull in range(2 * member.calls_per_day):
@@ -156,10 +159,23 @@ def work_day(
                 break
             if case["case_id"] in waiting or case["stage"] == "legal":
                 continue
-            at = clock + timedelta(minutes=7 * calls)
+            # a dialler calls in the borrower's own morning (the guard's windows are local)
+            at = _local_time(engine, case["borrower_id"], day, 10 * 60 + 7 * calls)
+            # … and, like a real dialler, asks the guard before dialling: a borrower the rules
+            # protect today (a conversation this week, a cap reached) is passed over
+            if not check_contact(engine, case["borrower_id"], "call", at).allowed:
+                result.passed_over += 1
+                continue
             _call(engine, case, member, day, at, rng, payments, result, policy)
             calls += 1
     _legal_work(engine, day, result, policy)
+
+
+def _local_time(engine: Engine, borrower_id: str, day: date, minutes: int) -> datetime:
+    with unit_of_work(engine) as session:
+        zone = session.scalar(select(Borrower.timezone).where(Borrower.borrower_id == borrower_id))
+    local = datetime.combine(day, datetime.min.time(), ZoneInfo(zone or "Asia/Shanghai"))
+    return (local + timedelta(minutes=minutes)).astimezone(UTC)
 
 
 def _call(
