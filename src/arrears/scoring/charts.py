@@ -56,6 +56,8 @@ def book_model_section(engine: Engine, kind: str = "behaviour") -> dict[str, Any
     X = check_features(current, saved.features, Path("database"))
     points = saved.estimator.points(X)
     psi, csi = stability(saved, X)
+    reference = saved.reference()["score"]
+    edges = np.asarray(reference["edges"], dtype=np.float64)
     section: dict[str, Any] = {
         "kind": kind,
         "model_id": info.model_id,
@@ -66,6 +68,12 @@ def book_model_section(engine: Engine, kind: str = "behaviour") -> dict[str, Any
         "score_histogram": score_histogram(points),
         "psi": psi,
         "csi": csi,
+        # the PSI's own terms: the training and the current shares per training score decile
+        "psi_bins": {
+            "edges": edges.round(2).tolist(),
+            "expected": np.round(reference["shares"], 4).tolist(),
+            "actual": metrics.bin_shares(points, edges).round(4).tolist(),
+        },
         "ks_curve": None,
     }
     options = saved.meta.get("options", {})
