@@ -85,3 +85,115 @@ def test_admission_scores_the_unscored_example_with_the_champion(demo_db):
     assert by_id["APP-009"]["score"] is not None
     assert "SCORE_MISSING" not in by_id["APP-009"]["reason_codes"]
     assert by_id["APP-001"]["score"] == 731  # a given score still wins
+
+
+# ------------------------------------------------------------------ the models page and API
+
+
+@pytest.fixture(scope="module")
+def site(demo_db):
+    """The app (API + pages) on the demo database, with one user per role."""
+    import warnings
+
+    from arrears.api.app import create_app
+    from arrears.auth import add_user, create_token
+    from arrears.config import Settings
+    from arrears.web import mount
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    db, _, root = demo_db
+    engine = make_engine(db)
+    tokens = {}
+    for role in ("admin", "risk", "collector", "legal", "auditor"):
+        add_user(engine, f"m-{role}", role, f"{role}-password-1")
+        tokens[role] = create_token(engine, f"m-{role}")[0]
+    engine.dispose()
+    from datetime import date
+
+    settings = Settings(database_url=db, products_file=None, business_date=date(2026, 11, 30),
+                        data_dir=root / "data")  # fmt: skip
+    app = create_app(settings)
+    mount(app)
+    with TestClient(app) as client:
+        yield client, tokens
+
+
+def signed_in(client, role):
+    client.cookies.clear()
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+    client.post("/login", data={"username": f"m-{role}", "password": f"{role}-password-1",
+                                "csrf_token": csrf})  # fmt: skip
+    return client
+
+
+def test_the_api_lists_models_and_shows_one(site, demo_db):
+    client, tokens = site
+    _, summary, _ = demo_db
+    listed = client.get("/api/v1/models", headers={"Authorization": f"Bearer {tokens['auditor']}"})
+    assert listed.status_code == 200, listed.text
+    models = listed.json()["models"]
+    assert {m["kind"] for m in models if m["champion"]} == {"application", "behaviour"}
+    behaviour = next(m for m in models if m["kind"] == "behaviour" and m["champion"])
+    shown = client.get(f"/api/v1/models/{behaviour['model_id']}",
+                       headers={"Authorization": f"Bearer {tokens['risk']}"}).json()  # fmt: skip
+    assert shown["scorecard"] and {"feature", "bin", "woe", "iv", "points"} <= set(
+        shown["scorecard"][0]
+    )
+    assert shown["monitoring"]["psi"] == pytest.approx(summary["monitor"]["psi"])
+    assert set(shown["monitoring"]["csi"]) == {f["name"] for f in shown["features"]}
+    missing = client.get(
+        "/api/v1/models/999999", headers={"Authorization": f"Bearer {tokens['risk']}"}
+    )
+    assert missing.status_code == 404
+    refused = client.get(
+        "/api/v1/models", headers={"Authorization": f"Bearer {tokens['collector']}"}
+    )
+    assert refused.status_code == 403
+
+
+def test_the_models_page_in_both_languages(site):
+    client, _ = site
+    signed_in(client, "risk")
+    en = client.get("/models?lang=en")
+    assert en.status_code == 200, en.text
+    assert "Credit score models" in en.text and 'href="/models"' in en.text
+    assert en.text.count('class="badge active champion"') == 2
+    zh = client.get("/models?lang=zh")
+    assert "信用评分模型" in zh.text and "冠军" in zh.text and "申请评分（A卡）" in zh.text
+    ids = re.findall(r'hx-get="/models/(\d+)"', en.text)
+    assert len(ids) == 2
+    # htmx asks for the model's body only; a plain visit gets the whole page with it
+    body = client.get(f"/models/{ids[-1]}?lang=en", headers={"HX-Request": "true"})
+    assert body.status_code == 200 and "<html" not in body.text
+    assert 'id="scorecard"' in body.text and "WoE" in body.text
+    full = client.get(f"/models/{ids[-1]}?lang=zh")
+    assert "<html" in full.text and "评分卡" in full.text and "最新监控" in full.text
+
+
+def test_the_behaviour_model_page_shows_scorecard_points_and_monitoring(site):
+    client, tokens = site
+    models = client.get("/api/v1/models", headers={"Authorization": f"Bearer {tokens['risk']}"})
+    behaviour = next(m for m in models.json()["models"] if m["kind"] == "behaviour")
+    detail = client.get(f"/api/v1/models/{behaviour['model_id']}",
+                        headers={"Authorization": f"Bearer {tokens['risk']}"}).json()  # fmt: skip
+    signed_in(client, "auditor")
+    page = client.get(f"/models/{behaviour['model_id']}?lang=en").text
+    assert f"PSI <strong>{detail['monitoring']['psi']:.4f}</strong>" in page
+    first = detail["scorecard"][0]
+    assert f"{first['points']:.1f}" in page and first["feature"] in page
+    assert 'id="model-csi"' in page
+
+
+def test_only_risk_admin_and_auditors_open_the_models_page(site):
+    client, _ = site
+    for role, status in (("admin", 200), ("collector", 403), ("legal", 403)):
+        signed_in(client, role)
+        response = client.get("/models")
+        assert response.status_code == status, role
+        assert ('href="/models"' in response.text) == (status == 200), role
+    client.cookies.clear()
+    assert client.get("/models", follow_redirects=False).status_code == 303

@@ -380,6 +380,10 @@ def demo(
     with model_errors(), progress_bar(disable=as_json) as progress:
         progress.add_task("train, promote, score 训练、上线、评分", total=None)
         summary = service.demo_models(ctx().engine(), book, out_dir, by=by)
+        from arrears.scoring.monitor import monitor
+
+        # a first stability check of the behaviour champion, for the models page
+        summary["monitor"] = monitor(ctx().engine(), "behaviour").to_dict()
     summary.pop("report_section", None)  # the report draws it from the registry itself
     summary["seconds"] = round(time.perf_counter() - started, 2)
     if as_json:
@@ -406,4 +410,13 @@ def demo(
     out.print(
         f"scored 已评分 {scored['rows']:,} behaviour accounts 账户 (mean score 平均分 "
         f"{scored['mean_score']}) → {scored['out']} · {summary['seconds']:.1f}s"
+    )
+    watch = summary["monitor"]
+    out.print(
+        f"behaviour stability 行为评分稳定性: PSI {watch['psi']:.4f} on 于 {watch['window']}"
+        + (
+            f" · KS {watch['ks']:.3f} AUC {watch['auc']:.3f} on matured outcomes 已到期表现"
+            if watch["ks"] is not None
+            else ""
+        )
     )
