@@ -379,12 +379,11 @@ def demo(
     started = time.perf_counter()
     with model_errors(), progress_bar(disable=as_json) as progress:
         progress.add_task("train, promote, score 训练、上线、评分", total=None)
-        summary = service.demo_models(ctx().engine(), book, out_dir, by=by)
-        from arrears.scoring.monitor import monitor
-
-        # a first stability check of the behaviour champion, for the models page
-        summary["monitor"] = monitor(ctx().engine(), "behaviour").to_dict()
-    summary.pop("report_section", None)  # the report draws it from the registry itself
+        # the report draws its models section from the registry itself; a first stability
+        # check of the behaviour champion is for the models page
+        summary = service.demo_models(
+            ctx().engine(), book, out_dir, by=by, report_section=False, check_stability=True
+        )
     summary["seconds"] = round(time.perf_counter() - started, 2)
     if as_json:
         emit_json(summary)

@@ -46,12 +46,14 @@ def ks_points(y: np.ndarray, risk: np.ndarray, samples: int = 101) -> dict[str, 
     }
 
 
-def book_model_section(engine: Engine, kind: str = "behaviour") -> dict[str, Any]:
+def book_model_section(
+    engine: Engine, kind: str = "behaviour", history: feats.History | None = None
+) -> dict[str, Any]:
     """The champion of a behaviour or collection kind on the latest close date: score histogram,
     KS curve on the latest matured outcomes, PSI and CSI against training."""
     info = registry.champion(engine, kind)
     saved = modeldir.load(Path(info.path))
-    history = feats.read_history(engine)
+    history = history if history is not None else feats.read_history(engine)
     current = feats.current_frame(history, kind)
     X = check_features(current, saved.features, Path("database"))
     points = saved.estimator.points(X)
