@@ -11,12 +11,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from arrears.cli import app
 from arrears.scoring import modeldir, registry
-from arrears.scoring.champion import model_frame
+from arrears.scoring.champion import MissingFeatures, model_frame
 from arrears.scoring.service import train_model
 from arrears.store.db import make_engine, upgrade
 from tests.api.conftest import Api
@@ -167,3 +169,51 @@ def test_the_cli_scores_with_the_champion(tmp_path: Path, cli_db: str) -> None:
     refused = admit(cli_db, lacking)
     assert refused.exit_code == 2
     assert "inquiries_6m" in refused.stderr and "C3" in refused.stderr
+
+
+# ------------------------------------------------------------------ property: what reaches the model
+
+
+NAMES = ("inquiries_6m", "past_delinquencies", "leverage")
+feature_maps = st.dictionaries(
+    st.sampled_from(NAMES),
+    st.none() | st.integers(-1000, 1000) | st.floats(-1e6, 1e6, allow_nan=False),
+    max_size=len(NAMES),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(maps=st.lists(feature_maps, min_size=1, max_size=6), needed=st.sets(st.sampled_from(NAMES)))
+def test_a_model_gets_exactly_what_each_application_gave(maps, needed) -> None:
+    """For any applications and any characteristics a model needs: an error naming exactly the
+    characteristics some application did not give (and those applications), else each value as
+    given (null stays missing) in the model's numerical type."""
+    from arrears.scoring.admission import (
+        ApplicationIn,
+        applications_frame,
+        default_policy,
+        to_application,
+    )
+
+    apps = [
+        to_application(
+            ApplicationIn.model_validate({**BODY, "application_id": f"P{i}", "features": m}),
+            default_policy(),
+        )
+        for i, m in enumerate(maps)
+    ]
+    saved = modeldir.SavedModel(
+        Path("."), {"features": [{"name": n, "dtype": "numerical"} for n in sorted(needed)]}, None
+    )  # type: ignore[arg-type]
+    lacking = {n: [f"P{i}" for i, m in enumerate(maps) if n not in m] for n in sorted(needed)}
+    lacking = {n: ids for n, ids in lacking.items() if ids}
+    frame = applications_frame(apps)
+    if lacking:
+        with pytest.raises(MissingFeatures) as caught:
+            model_frame(saved, frame, "m")
+        assert caught.value.missing == lacking
+        return
+    X = model_frame(saved, frame, "m")
+    for name in sorted(needed):
+        expected = [None if m[name] is None else float(m[name]) for m in maps]
+        assert X.get_column(name).to_list() == expected  # text round trip of a float is exact
