@@ -66,6 +66,14 @@ step "5. … then day by day over the last month, with a simulated collection te
 step "6. The portfolio on $DEMO_DATE 资产组合概览" "arrears portfolio --as-of $DEMO_DATE"
 "$ARREARS" portfolio --as-of "$DEMO_DATE"
 
+step "6b. Credit models: train, promote, score the book 评分模型：训练、上线、为贷款簿评分" \
+    "arrears model demo --book demo-book --out $ARREARS_DATA_DIR/models"
+# An application scorecard (A-card) on the simulated borrowers, a behaviour scorecard (B-card) on
+# the close-of-business history; both promoted; the report gains a models section. 报告新增模型章节。
+models_started=$(date +%s)
+"$ARREARS" model demo --book demo-book --out "$ARREARS_DATA_DIR/models"
+MODELS_SECONDS=$(( $(date +%s) - models_started ))
+
 step "7. The report 报告" "arrears report --as-of $DEMO_DATE --out $REPORT"
 "$ARREARS" report --as-of "$DEMO_DATE" --out "$REPORT"
 
@@ -154,6 +162,10 @@ English:
   case", called, and recorded promises — kept when the book really had the payment, broken
   when not (two broken escalate a case); a legal officer opened and filed lawsuits. The report
   has a collections section (stage funnel, cure and kept rates, collector table).
+  Models: an application scorecard trained on the simulated borrowers and a behaviour scorecard
+  on the close-of-business history were registered and promoted (${MODELS_SECONDS}s); the report
+  has a models section (score distribution, KS curve, PSI); admission now scores an application
+  without a score with the champion application model.
 
 中文：
   模拟了一家放款机构的 $LOANS 笔贷款（消费、信用卡、小微、项目融资、供应链），两年内陆续发放，
@@ -168,6 +180,8 @@ English:
   催收：每个逾期借款人一个案件，按策略分阶段（提醒→早期→中期→后期→诉讼）；十一月里五名有容量上限的
   模拟催收员点击“下一个案件”、外呼并记录还款承诺——贷款簿中确有还款即履约，否则违约（两次违约升级）；
   法务人员启动并立案诉讼。报告新增催收章节（阶段漏斗、回正率与履约率、催收员绩效）。
+  评分模型：用模拟借款人训练申请评分卡、用日终历史训练行为评分卡，注册并上线（${MODELS_SECONDS} 秒）；
+  报告新增模型章节（评分分布、KS 曲线、PSI）；无评分的申请由冠军申请模型评分后准入。
 
 == Open the report 打开报告
   $(pwd)/$REPORT

@@ -24,6 +24,7 @@ PATH_VALUES = {
     "legal_id": "1",
     "agency_id": "AG1",
     "placement_id": "1",
+    "model_id": "1",  # models (issue 7): none registered here, so 404
 }
 
 
@@ -116,6 +117,8 @@ EXPECTED.update(
         "GET /api/v1/collectors/performance": "ARCU",
     }
 )
+# Models (issue 7): the registry, read by risk, admin and auditors.
+EXPECTED.update({"GET /api/v1/models": "ARU", "GET /api/v1/models/{model_id}": "ARU"})
 # The only writes a legal officer makes: escalating a case and the lawsuit's steps.
 LEGAL_WRITES = {
     "POST /api/v1/cases/{case_id}/escalate",

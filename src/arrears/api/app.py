@@ -37,6 +37,9 @@ ROUTERS = (
 from arrears.api.routes import collection as _collection  # noqa: E402  (issue 5: collection)
 
 ROUTERS = (*ROUTERS, _collection.router)
+from arrears.api.routes import models as _models  # noqa: E402  (issue 7: the model registry)
+
+ROUTERS = (*ROUTERS, _models.router)
 
 
 def create_app(

@@ -104,6 +104,17 @@ POLICY.update(
 )
 
 
+# ------------------------------------------------------------------ models (issue 7)
+# The registry is the risk manager's; auditors read it too. Read-only over the API.
+READ_MODELS = frozenset({RISK, ADMIN, AUDITOR})
+POLICY.update(
+    {
+        f"GET {P}/models": READ_MODELS,
+        f"GET {P}/models/{{model_id}}": READ_MODELS,
+    }
+)
+
+
 def route_key(method: str, path_format: str) -> str:
     return f"{'GET' if method == 'HEAD' else method} {path_format}"
 

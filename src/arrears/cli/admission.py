@@ -28,6 +28,24 @@ def _load_scorer(spec: str):  # -> Scorer
     return scorer
 
 
+def _champion_scorer():  # -> Scorer | None
+    """No score and no --scorer: the registry's champion application model. A file decided
+    without a database (none configured, or never created) has no champion: no scorer, and the
+    applications without a score are referred."""
+    from sqlalchemy.engine import make_url
+
+    from arrears.scoring.champion import champion_scorer
+    from arrears.store.db import DatabaseNotReady
+
+    url = make_url(ctx().settings.database_url)
+    if url.get_backend_name() == "sqlite" and (not url.database or not Path(url.database).exists()):
+        return None
+    try:
+        return champion_scorer(ctx().engine())
+    except DatabaseNotReady:
+        return None
+
+
 @app.command("admit")
 def admit_cmd(
     application: Annotated[
@@ -88,7 +106,12 @@ def admit_cmd(
             ids = sorted({a.borrower_id for a in apps if a.borrower_id})
             frame = credit_profiles(ctx().engine(), ctx().settings.today(), ids)
             apps = enrich_with_profiles(apps, frame)
-        decisions = admit(apps, rules, score_fn)
+        if score_fn is None and any(a.score is None for a in apps):
+            score_fn = _champion_scorer()
+        try:
+            decisions = admit(apps, rules, score_fn)
+        except ValueError as exc:  # a characteristic the champion needs, missing or not a number
+            fail(str(exc))
     if as_json:
         emit_json([d.as_json() for d in decisions])
         return

@@ -141,9 +141,15 @@ def report_cmd(
             days=days,
         )
     from arrears.reports.collection import collection_section  # the collections section
+    from arrears.reports.models import models_section
 
     try:
-        path = write_report(report, out_path, collection_section(ctx().engine(), day))
+        path = write_report(
+            report,
+            out_path,
+            collection_section(ctx().engine(), day),
+            models=models_section(ctx().engine()),  # the models section (reports.models)
+        )
     except OSError as exc:
         fail(f"{out_path}: cannot write the report: {exc.strerror}")
     if as_json:

@@ -372,9 +372,20 @@ class ApplicationIn(BaseModel):
     blacklist: bool = False
     enforcement_listed: bool = False
     score: float | None = Field(None, allow_inf_nan=False)
+    # Characteristics a model needs beyond the fields above (`features.NAME` columns in a CSV):
+    # what the registry's champion application model scores when there is no `score`.
+    features: dict[str, float | str | bool | None] | None = Field(
+        None, description='Model characteristics, e.g. {"inquiries_6m": 2}. 模型特征。'
+    )
 
     @model_validator(mode="after")
     def _needs(self) -> ApplicationIn:
+        for name in self.features or {}:
+            if name in type(self).model_fields or not name.strip():
+                raise ValueError(
+                    f"features: {name!r} is an application field or empty; give it as the "
+                    "field / 特征名不能为空或与申请字段重名"
+                )
         if self.kind == "individual" and self.age is None:
             raise ValueError("age is required for an individual / 个人申请须填写年龄")
         if Decimal(self.requested_amount) <= 0:
@@ -402,6 +413,7 @@ class Application:
     blacklist: bool
     enforcement_listed: bool
     score: float | None
+    features: Mapping[str, Any] | None = None  # model characteristics, as given
 
 
 _AMOUNTS = ("requested_amount", "monthly_income", "existing_monthly_debt", "existing_exposure")
@@ -438,8 +450,18 @@ def read_application_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
         if suffix == ".csv":
             with path.open(newline="", encoding="utf-8-sig") as handle:
                 reader = csv.DictReader(handle)
+                # An empty `features.NAME` cell is kept (as None): the characteristic is given
+                # and missing, which a scorecard bins apart; a column not there is not given.
                 return [
-                    (n, {k: v for k, v in row.items() if k is not None and v not in ("", None)})
+                    (
+                        n,
+                        {
+                            k: (v if v != "" else None)
+                            for k, v in row.items()
+                            if k is not None
+                            and (v not in ("", None) or k.startswith(FEATURE_PREFIX))
+                        },
+                    )
                     for n, row in enumerate(reader, start=2)
                 ]
         if suffix == ".json":
@@ -460,6 +482,18 @@ def read_application_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     raise ApplicationsRejected([f"{path}: expected a .csv or .json file / 仅支持 CSV 或 JSON"])
 
 
+FEATURE_PREFIX = "features."
+
+
+def _fold_features(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """A CSV row's `features.NAME` columns gathered into its `features` mapping."""
+    out = {k: v for k, v in raw.items() if not k.startswith(FEATURE_PREFIX)}
+    folded = {k[len(FEATURE_PREFIX) :]: v for k, v in raw.items() if k.startswith(FEATURE_PREFIX)}
+    if folded:
+        out["features"] = {**(out.get("features") or {}), **folded}
+    return out
+
+
 def validate_applications(
     rows: Iterable[tuple[int, Mapping[str, Any]]], policy: AdmissionPolicy, source: str
 ) -> list[Application]:
@@ -470,7 +504,7 @@ def validate_applications(
     for number, raw in rows:
         where = f"{source}:row {number}"
         try:
-            model = ApplicationIn.model_validate(dict(raw))
+            model = ApplicationIn.model_validate(_fold_features(raw))
         except ValidationError as exc:
             for e in exc.errors():
                 name = ".".join(str(p) for p in e["loc"]) or "(row)"
@@ -503,7 +537,31 @@ def applications_frame(apps: Sequence[Application]) -> pl.DataFrame:
         "current_dpd": pl.Int64, "max_dpd_12m": pl.Int64, "blacklist": pl.Boolean,
         "enforcement_listed": pl.Boolean, "score": pl.Float64,
     }  # fmt: skip
-    return pl.DataFrame([a.__dict__ for a in apps], schema=schema)
+    frame = pl.DataFrame(
+        [{k: v for k, v in a.__dict__.items() if k != "features"} for a in apps], schema=schema
+    )
+    # Model characteristics: one `features.NAME` text column each (the scorer casts them to the
+    # model's types), and `features_given` naming what each application gave (a null given is a
+    # missing value; a name not given is an error for a model that needs it).
+    names = sorted({n for a in apps for n in (a.features or {})})
+    extra = {
+        f"{FEATURE_PREFIX}{n}": pl.Series(
+            [_text((a.features or {}).get(n)) for a in apps], dtype=pl.String
+        )
+        for n in names
+    }
+    given = pl.Series(
+        "features_given", [sorted(a.features or {}) for a in apps], dtype=pl.List(pl.String)
+    )
+    return frame.with_columns(given, **extra)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def enrich_with_profiles(apps: Sequence[Application], profiles: pl.DataFrame) -> list[Application]:

@@ -46,16 +46,20 @@ def ks_points(y: np.ndarray, risk: np.ndarray, samples: int = 101) -> dict[str, 
     }
 
 
-def book_model_section(engine: Engine, kind: str = "behaviour") -> dict[str, Any]:
+def book_model_section(
+    engine: Engine, kind: str = "behaviour", history: feats.History | None = None
+) -> dict[str, Any]:
     """The champion of a behaviour or collection kind on the latest close date: score histogram,
     KS curve on the latest matured outcomes, PSI and CSI against training."""
     info = registry.champion(engine, kind)
     saved = modeldir.load(Path(info.path))
-    history = feats.read_history(engine)
+    history = history if history is not None else feats.read_history(engine)
     current = feats.current_frame(history, kind)
     X = check_features(current, saved.features, Path("database"))
     points = saved.estimator.points(X)
     psi, csi = stability(saved, X)
+    reference = saved.reference()["score"]
+    edges = np.asarray(reference["edges"], dtype=np.float64)
     section: dict[str, Any] = {
         "kind": kind,
         "model_id": info.model_id,
@@ -66,6 +70,12 @@ def book_model_section(engine: Engine, kind: str = "behaviour") -> dict[str, Any
         "score_histogram": score_histogram(points),
         "psi": psi,
         "csi": csi,
+        # the PSI's own terms: the training and the current shares per training score decile
+        "psi_bins": {
+            "edges": edges.round(2).tolist(),
+            "expected": np.round(reference["shares"], 4).tolist(),
+            "actual": metrics.bin_shares(points, edges).round(4).tolist(),
+        },
         "ks_curve": None,
     }
     options = saved.meta.get("options", {})

@@ -79,6 +79,7 @@ def monitor(
     target: str | None = None,
     as_of: date | None = None,
     threshold: float = PSI_ALERT,
+    history: feats.History | None = None,
 ) -> MonitorResult:
     info = registry.champion(engine, kind)
     saved = modeldir.load(Path(info.path))
@@ -94,7 +95,7 @@ def monitor(
     elif kind == "application":
         raise DataFileError("an application model is monitored on a file: give --data FILE")
     else:
-        history = feats.read_history(engine)
+        history = history if history is not None else feats.read_history(engine)
         current = feats.current_frame(history, kind, as_of)
         if current.height == 0:
             raise feats.NoHistory(f"no {kind} population on the latest close date")

@@ -267,11 +267,13 @@ def train_from_history(
     horizon_months: int = 6,
     bad_dpd: int = 60,
     cure_days: int = 31,
+    history: Any = None,
 ) -> TrainResult:
-    """A behaviour or collection model from the close of business's snapshots."""
+    """A behaviour or collection model from the close of business's snapshots (`history`, a
+    `features.History` already read, saves reading it again)."""
     from arrears.scoring import features as feats
 
-    history = feats.read_history(engine)
+    history = history if history is not None else feats.read_history(engine)
     frame = feats.training_frame(
         history,
         kind,
@@ -304,7 +306,9 @@ def train_from_history(
     )
 
 
-def score_book(engine: Any, kind: str, out: Path, as_of: date | None = None) -> dict[str, Any]:
+def score_book(
+    engine: Any, kind: str, out: Path, as_of: date | None = None, history: Any = None
+) -> dict[str, Any]:
     """Score every account of `kind` on the latest close date with the champion."""
     from arrears.scoring import features as feats
     from arrears.scoring import registry
@@ -312,7 +316,8 @@ def score_book(engine: Any, kind: str, out: Path, as_of: date | None = None) -> 
     started = time.perf_counter()
     info = registry.champion(engine, kind)
     saved = modeldir.load(Path(info.path))
-    frame = feats.current_frame(feats.read_history(engine), kind, as_of)
+    history = history if history is not None else feats.read_history(engine)
+    frame = feats.current_frame(history, kind, as_of)
     scored = score_frame(saved, frame, "database")
     write_table(scored, out)
     return {
@@ -329,12 +334,21 @@ def score_book(engine: Any, kind: str, out: Path, as_of: date | None = None) -> 
 
 
 def demo_models(
-    engine: Any, book_dir: Path, out_dir: Path, *, by: str = "demo", method: str = "scorecard"
+    engine: Any,
+    book_dir: Path,
+    out_dir: Path,
+    *,
+    by: str = "demo",
+    method: str = "scorecard",
+    report_section: bool = True,
+    check_stability: bool = False,
 ) -> dict[str, Any]:
     """What the demo shows: an application scorecard trained on the simulated book's borrowers
     and a behaviour scorecard on its close-of-business history, both registered and promoted,
     then the open book scored with the behaviour champion. Returns a summary of each step and
-    `report_section` (`charts.book_model_section`) for the report."""
+    `report_section` (`charts.book_model_section`) for the report (unless `report_section` is
+    false); `check_stability` adds a first `monitor` run of the behaviour champion. The close
+    of business history is read once for all of it (reading it is most of the time)."""
     from arrears.scoring import features as feats
     from arrears.scoring import registry
 
@@ -349,8 +363,9 @@ def demo_models(
         out=out_dir / "application",
         source=f"simulated applications in {book_dir}",
     )
+    history = feats.read_history(engine)
     behaviour = train_from_history(
-        engine, kind="behaviour", method=method, out=out_dir / "behaviour"
+        engine, kind="behaviour", method=method, out=out_dir / "behaviour", history=history
     )
     summary: dict[str, Any] = {"models": []}
     for result in (app, behaviour):
@@ -360,9 +375,16 @@ def demo_models(
     # the ceiling: how well the simulator's own true PD ranks the same outcomes
     y = applications.get_column("bad").to_numpy()
     summary["application_true_pd_auc"] = round(metrics.auc(y, truth), 4)
-    summary["scored"] = score_book(engine, "behaviour", out_dir / "behaviour-scores.parquet")
+    summary["scored"] = score_book(
+        engine, "behaviour", out_dir / "behaviour-scores.parquet", history=history
+    )
     from arrears.scoring.charts import book_model_section
 
-    # what the report's models section draws: score distribution, KS curve, PSI
-    summary["report_section"] = book_model_section(engine, "behaviour")
+    if report_section:
+        # what the report's models section draws: score distribution, KS curve, PSI
+        summary["report_section"] = book_model_section(engine, "behaviour", history=history)
+    if check_stability:
+        from arrears.scoring.monitor import monitor
+
+        summary["monitor"] = monitor(engine, "behaviour", history=history).to_dict()
     return summary

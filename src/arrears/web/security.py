@@ -119,3 +119,7 @@ PAGE_ROLES.update(
         "approve": policy.MANAGE_COLLECTION,  # POST /api/v1/approvals/{approval_id}/decision
     }
 )
+
+
+# ------------------------------------------------------------------ models page (issue 7)
+PAGE_ROLES.update({"models": policy.READ_MODELS})  # GET /api/v1/models, /models/{model_id}

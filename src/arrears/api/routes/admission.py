@@ -73,5 +73,23 @@ def decide_application(
         profiles = credit_profiles(engine, today, [application.borrower_id])
         [application] = enrich_with_profiles([application], profiles)
     scorer = getattr(request.app.state, "admission_scorer", None)
+    if scorer is None and application.score is None:
+        from arrears.scoring.champion import MissingFeatures, champion_scorer
+
+        scorer = champion_scorer(engine)
+        try:
+            [decision] = admit([application], policy, scorer)
+        except MissingFeatures as exc:
+            raise RequestValidationError(
+                [
+                    {"loc": ("body", "features", name), "msg": str(exc), "type": "missing"}
+                    for name in exc.missing
+                ]
+            ) from None
+        except ValueError as exc:  # a characteristic that is not a number
+            raise RequestValidationError(
+                [{"loc": ("body", "features"), "msg": str(exc), "type": "value_error"}]
+            ) from None
+        return decision.as_json()
     [decision] = admit([application], policy, scorer)
     return decision.as_json()
