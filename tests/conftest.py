@@ -217,3 +217,22 @@ def seed_loan() -> SeedLoan:
         return record
 
     return seed
+
+
+# ---------------------------------------------------------------------------- the browser
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's chromium driven by Playwright, one per test process: Playwright's sync API cannot
+    be started twice in one process, so every browser test (pages, collection, models) shares it
+    and opens its own context."""
+    from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    playwright_sync = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-wqy-zenhei")
+    with playwright_sync.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

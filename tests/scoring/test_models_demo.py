@@ -228,42 +228,38 @@ def served(demo_db, site):
     thread.join(timeout=10)
 
 
-def test_the_models_page_and_the_report_section_in_a_browser(served, demo_db):
-    from playwright import sync_api
-
-    from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, shot
+def test_the_models_page_and_the_report_section_in_a_browser(served, demo_db, browser):
+    from tests.web.conftest import shot
 
     db, _, root = demo_db
     report = root / "browser-report.html"
     assert run(db, "report", "--out", str(report)).exit_code == 0
     errors: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(base_url=served, viewport={"width": 1366, "height": 900})
-        context.set_default_timeout(10_000)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto("/login")
-        page.fill("input[name=username]", "m-risk")
-        page.fill("input[name=password]", "risk-password-1")
-        page.click("button[type=submit]")
-        page.goto("/models?lang=zh")
-        assert page.locator(".champion").count() == 2
-        page.locator('table[data-kind="behaviour"] a').first.click()  # htmx loads the model
-        page.wait_for_selector("#model-detail #scorecard")
-        assert "/models/" in page.url  # hx-push-url
-        assert page.locator("#model-csi tr").count() > 1
-        shot(page, "models-page-zh")
-        page.goto(page.url + "?lang=en")
-        page.wait_for_selector("#scorecard")
-        shot(page, "models-detail-en")
-        # the report's models section: charts drawn from the vendored ECharts, offline
-        page.goto(report.as_uri())
-        page.wait_for_selector("#chart-model-ks canvas")
-        assert page.locator("#chart-model-scores canvas").count() == 1
-        assert page.locator("#chart-model-psi canvas").count() == 1
-        page.locator("#models").screenshot(path=str(shot_path("models-report-section")))
-        browser.close()
+    context = browser.new_context(base_url=served, viewport={"width": 1366, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto("/login")
+    page.fill("input[name=username]", "m-risk")
+    page.fill("input[name=password]", "risk-password-1")
+    page.click("button[type=submit]")
+    page.goto("/models?lang=zh")
+    assert page.locator(".champion").count() == 2
+    page.locator('table[data-kind="behaviour"] a').first.click()  # htmx loads the model
+    page.wait_for_selector("#model-detail #scorecard")
+    assert "/models/" in page.url  # hx-push-url
+    assert page.locator("#model-csi tr").count() > 1
+    shot(page, "models-page-zh")
+    page.goto(page.url + "?lang=en")
+    page.wait_for_selector("#scorecard")
+    shot(page, "models-detail-en")
+    # the report's models section: charts drawn from the vendored ECharts, offline
+    page.goto(report.as_uri())
+    page.wait_for_selector("#chart-model-ks canvas")
+    assert page.locator("#chart-model-scores canvas").count() == 1
+    assert page.locator("#chart-model-psi canvas").count() == 1
+    page.locator("#models").screenshot(path=str(shot_path("models-report-section")))
+    context.close()
     assert not errors, errors
 
 

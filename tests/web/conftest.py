@@ -104,16 +104,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     app.state.engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-wqy-zenhei")
-    with playwright_sync.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(browser, site: Site):  # type: ignore[no-untyped-def]
     context = browser.new_context(

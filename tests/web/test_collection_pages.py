@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.web.conftest import CHROMIUM, CLOSES, ROOT, _free_port, shot
+from tests.web.conftest import CLOSES, ROOT, _free_port, shot
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -245,23 +245,16 @@ def test_settlement_maker_checker_and_dispute_through_the_pages(csite: Collectio
 
 
 @pytest.fixture
-def cpage(csite: CollectionSite):  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing")
-    from tests.web.conftest import CHROMIUM_ARGS
-
-    with playwright_sync.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            base_url=csite.url, viewport={"width": 1366, "height": 900}, locale="zh-CN"
-        )
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield page
-        context.close()
-        browser.close()
+def cpage(browser, csite: CollectionSite):  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        base_url=csite.url, viewport={"width": 1366, "height": 900}, locale="zh-CN"
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
     assert not errors, errors
 
 
