@@ -47,6 +47,11 @@ PARTS = ("principal", "interest", "fee")
 # ------------------------------------------------------------------ the pure re-age rule
 
 
+# The first new instalment is corrected until the loan owes what it owed; each correction moves
+# where payments fall (penalty on the shrunken past instalments), so it takes a few rounds.
+REAGE_ITERATIONS = 50
+
+
 def _split(total: int, parts: int) -> list[int]:
     """`total` in `parts` equal whole amounts, the last absorbing the remainder."""
     each = total // parts
@@ -111,13 +116,18 @@ def reaged_schedule(
 
     before = _owed(loan, product, as_of)
     first = by_date[first_due]
-    for _ in range(3):
+    for _ in range(REAGE_ITERATIONS):
         schedule = build()
         after = _owed(replace(loan, schedule=schedule), product, as_of)
         if after == before:
             break
         for part in PARTS:
             first[part] += before[part] - after[part]
+    else:
+        raise CollectionRefused(
+            f"loan {loan.loan_id}: no re-aged schedule owes exactly what is owed ({before}); "
+            "choose another first date or count (无法生成等额重组计划，请调整首期日或期数)"
+        )
     return schedule
 
 
