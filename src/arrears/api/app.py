@@ -37,6 +37,9 @@ ROUTERS = (
 from arrears.api.routes import collection as _collection  # noqa: E402  (issue 5: collection)
 
 ROUTERS = (*ROUTERS, _collection.router)
+from arrears.api.routes import contact as _contact  # noqa: E402  (issue 6: contact compliance)
+
+ROUTERS = (*ROUTERS, _contact.router)
 
 
 def create_app(
@@ -109,6 +112,3 @@ def app_from_env() -> FastAPI:
     """The app with pages, from the environment's settings: the factory each worker process of
     `arrears serve --workers N` calls."""
     return with_pages(create_app(Settings.from_env()))
-from arrears.api.routes import contact as _contact  # noqa: E402  (issue 6: contact compliance)
-
-ROUTERS = (*ROUTERS, _contact.router)

@@ -112,6 +112,7 @@ def allowed_roles(method: str, path_format: str) -> frozenset[str] | None:
     """The roles allowed on a route, or None for a route the table does not know (refused)."""
     return POLICY.get(route_key(method, path_format))
 
+
 # ------------------------------------------------------------------ contact compliance (issue 6)
 # Asking the guard and recording an opt-out are what a collector's dialler does; saving a
 # template is the risk team's (content rules checked); the decision log is for auditors.
