@@ -143,7 +143,14 @@ def report_cmd(
     from arrears.reports.collection import collection_section  # the collections section
 
     try:
-        path = write_report(report, out_path, collection_section(ctx().engine(), day))
+        from arrears.reports.contact import contact_section  # the contact section (issue 6)
+
+        path = write_report(
+            report,
+            out_path,
+            collection_section(ctx().engine(), day),
+            contact_section(ctx().engine()),
+        )
     except OSError as exc:
         fail(f"{out_path}: cannot write the report: {exc.strerror}")
     if as_json:

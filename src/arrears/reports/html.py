@@ -231,17 +231,27 @@ def report_context(report: Report) -> dict[str, Any]:
     }
 
 
-def render_report(report: Report, collections: dict[str, Any] | None = None) -> str:
+def render_report(
+    report: Report,
+    collections: dict[str, Any] | None = None,
+    contact: dict[str, Any] | None = None,
+) -> str:
     """The report as one HTML document (string); `collections` (from
-    `reports.collection.collection_section`) adds the collections section."""
+    `reports.collection.collection_section`) adds the collections section, `contact` (from
+    `reports.contact.contact_section`) the contact compliance section."""
     return (
         _env()
         .get_template("report.html.j2")
-        .render(**report_context(report), collections=collections)
+        .render(**report_context(report), collections=collections, contact=contact)
     )
 
 
-def write_report(report: Report, path: Path, collections: dict[str, Any] | None = None) -> Path:
+def write_report(
+    report: Report,
+    path: Path,
+    collections: dict[str, Any] | None = None,
+    contact: dict[str, Any] | None = None,
+) -> Path:
     path = Path(path)
-    path.write_text(render_report(report, collections), encoding="utf-8")
+    path.write_text(render_report(report, collections, contact), encoding="utf-8")
     return path
