@@ -125,3 +125,34 @@ def test_reminders_sent_delivered_counted_and_reported(book, gateway):
     assert "Delivery rate" in html and "送达率" in html
     assert 'data-rule="CN-C1"' in html and "不在允许联系时段" in html
     assert 'id="contact"' not in render_report(report)  # the section is optional
+
+
+def test_channels_without_receipts_have_no_delivery_rate(people, gateway, smtp):
+    """An email handed to SMTP is as far as anyone knows: no delivery rate (not a false 0%),
+    and it does not lower the overall rate, which counts only the gateway's channels."""
+    from arrears.contact import guard
+    from arrears.contact.channels.email import SmtpEmail
+    from arrears.contact.channels.gateway import HttpGateway
+    from arrears.contact.outbox import enqueue
+    from arrears.contact.worker import run as work
+    from arrears.store.db import unit_of_work
+
+    from .conftest import sh
+
+    with unit_of_work(people) as session:
+        for channel in ("sms", "email"):
+            party = guard.Party("B-CN", "debtor", loan_id="L1")
+            assert enqueue(session, party, channel, "reminder", "hello", sh(28, 10)).message_id
+        night = enqueue(session, guard.Party("B-CN"), "sms", "reminder", "late", sh(28, 23))
+        assert night.message_id is None  # blocked, logged
+    adapters = {"sms": HttpGateway(gateway.url, SECRET), "email": SmtpEmail("127.0.0.1", smtp.port)}
+    stats = work(people, adapters, clock=lambda: sh(28, 10, 5), once=True)
+    assert stats.sent == 2 and len(smtp.messages) == 1
+    section = contact_section(people)
+    by = {c["channel"]: c for c in section["channels"]}
+    assert by["email"]["sent"] == 1 and by["email"]["delivery_rate"] == "—"
+    assert by["sms"]["sent"] == 1 and by["sms"]["delivered"] == 0  # no callback URL given
+    assert by["sms"]["delivery_rate"] == "0.0%"
+    assert section["with_receipts"] == 1 and section["delivery_rate"] == "0.0%"
+    assert [(r["rule_id"], r["count"]) for r in section["rules"]] == [("CN-C1", 1)]
+    assert section["blocked"] == 1 and section["sent_rate"] == "100.0%"

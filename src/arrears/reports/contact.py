@@ -10,7 +10,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from arrears.contact.channels.gateway import HttpGateway
 from arrears.contact.views import message_figures
+
+# only the gateway's channels come back with delivery receipts; an email or a letter that was
+# handed over has no further news, so it has no delivery rate (rather than a false 0%)
+RECEIPTS = frozenset(HttpGateway.channels)
 
 CHANNELS = {
     "sms": ("SMS", "短信"),
@@ -59,6 +64,7 @@ def contact_section(engine: Engine) -> dict[str, Any] | None:
         return None
     channels = []
     totals = {"queued": 0, "sent": 0, "delivered": 0, "failed": 0, "expired": 0, "waiting": 0}
+    with_receipts = 0  # sent on a channel that reports delivery
     for channel, counts in sorted(f["by_channel"].items(), key=lambda kv: -sum(kv[1].values())):
         queued = sum(counts.values())
         delivered = counts.get("delivered", 0)
@@ -74,8 +80,10 @@ def contact_section(engine: Engine) -> dict[str, Any] | None:
             "blocked": counts.get("blocked", 0),
             "waiting": counts.get("pending", 0) + counts.get("sending", 0),
             "sent_rate": _pct(sent, queued),
-            "delivery_rate": _pct(delivered, sent),
+            "delivery_rate": _pct(delivered, sent) if channel in RECEIPTS else "—",
+            "receipts": channel in RECEIPTS,
         }
+        with_receipts += sent if channel in RECEIPTS else 0
         channels.append(row)
         for k in totals:
             totals[k] += row[k]
@@ -93,7 +101,8 @@ def contact_section(engine: Engine) -> dict[str, Any] | None:
         "channels": channels,
         "totals": totals,
         "sent_rate": _pct(totals["sent"], totals["queued"]),
-        "delivery_rate": _pct(totals["delivered"], totals["sent"]),
+        "delivery_rate": _pct(totals["delivered"], with_receipts),
+        "with_receipts": with_receipts,
         "decisions": f["decisions"],
         "blocked": f["blocked"],
         "blocked_share": _pct(f["blocked"], f["decisions"]),
