@@ -62,6 +62,7 @@ def test_decision_log_is_paged_filtered_and_for_auditors(api: Api) -> None:
     assert blocked["total"] == 2
     assert all(r["rule_ids"] == ["CN-C1"] and r["jurisdictions"] for r in blocked["decisions"])
     assert api.get("/api/v1/contact/decisions?rule_id=CN-C").json()["total"] == 0  # whole ids
+    assert api.get("/api/v1/contact/decisions?rule_id=CN_C1").json()["total"] == 0  # no wildcard
     assert api.get("/api/v1/contact/decisions", role="collector").status_code == 403
 
 

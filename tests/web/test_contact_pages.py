@@ -15,13 +15,12 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
-from tests.web.conftest import CHROMIUM, CLOSES, ROOT, _free_port, shot
+from tests.web.conftest import CLOSES, ROOT, _free_port, shot
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -275,23 +274,18 @@ def test_templates_editor_content_rules_and_preview(site: ContactSite) -> None:
 
 
 @pytest.fixture
-def bpage(site: ContactSite):  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing")
-    from tests.web.conftest import CHROMIUM_ARGS
-
-    with playwright_sync.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            base_url=site.url, viewport={"width": 1366, "height": 900}, locale="zh-CN"
-        )
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        yield page
-        context.close()
-        browser.close()
+def bpage(browser, site: ContactSite):  # type: ignore[no-untyped-def]
+    """A page on this module's server, from the session's Chromium (`tests/web/conftest.py`):
+    one Playwright per process, so it runs beside the other browser tests."""
+    context = browser.new_context(
+        base_url=site.url, viewport={"width": 1366, "height": 900}, locale="zh-CN"
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
     assert not errors, errors
 
 

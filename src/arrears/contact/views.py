@@ -119,7 +119,7 @@ def decision_log(
     if rule_id:
         # rule ids are stored comma-joined; match a whole id, not a prefix of another
         padded = "," + ContactDecision.rule_ids + ","
-        conditions.append(padded.contains(f",{rule_id},"))
+        conditions.append(padded.contains(f",{rule_id},", autoescape=True))
     with unit_of_work(engine) as session:
         total = session.scalar(select(func.count()).select_from(ContactDecision).where(*conditions))
         rows = session.scalars(
