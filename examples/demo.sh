@@ -98,7 +98,7 @@ for DAY in $REMIND_DAYS; do
     for NOW in "${DAY}T12:00:00+08:00" "${DAY}T13:00:00-05:00"; do
         "$ARREARS" worker --once --now "$NOW" \
             --gateway "http://127.0.0.1:$GATEWAY_PORT" --gateway-secret "$GATEWAY_SECRET" \
-            --smtp "127.0.0.1:$SMTP_PORT" --webhook-port "$HOOK_PORT" --linger 1 --batch 200
+            --smtp "127.0.0.1:$SMTP_PORT" --webhook-port "$HOOK_PORT" --linger 15 --batch 200
     done
 done
 kill "$GATEWAY_PID" "$SMTP_PID" 2>/dev/null || true

@@ -214,8 +214,8 @@ def worker_cmd(
     linger: Annotated[
         float,
         typer.Option(
-            help="With --once and --webhook-port: keep receiving receipts this long after the "
-            "last send. 发送完毕后继续接收回执的秒数。",
+            help="With --once and --webhook-port: keep receiving receipts after the last send "
+            "until none came for 0.5 s, at most this long. 发送完毕后继续接收回执（最长秒数）。",
             min=0,
             max=60,
         ),
@@ -266,9 +266,7 @@ def worker_cmd(
             backoff=backoff_seconds,
         )
         if callback is not None and linger > 0:
-            import time
-
-            time.sleep(linger)  # receipts of the last batch are still on their way
+            server.wait_quiet(0.5, linger)  # receipts of the last batches still on their way
     if as_json:
         emit_json(stats.to_dict())
     else:
