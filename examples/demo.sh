@@ -63,6 +63,50 @@ step "5. … then day by day over the last month, with a simulated collection te
 # says they will pay; a legal officer opens and files lawsuits. 每日：日终、案件更新、催收作业。
 "$ARREARS" collector simulate --from "$LAST_MONTH_FROM" --to "$DEMO_DATE"
 
+# Contact 触达 (docs/contact.md): the simulated book's reminders for the business date
+# (DEMO_REMIND_DAYS="2026-11-29 2026-11-30" for more days) are planned through the compliance guard, then sent by \`arrears worker\` to a local fake SMS/push/
+# robot gateway and a local SMTP server (real servers on free ports, like the bureau below); the
+# gateway's delivery receipts come back to the worker's webhook. Two passes per day: 12:00 in
+# Beijing (10:00 in Urumqi), then 13:00 in New York (10:00 in Los Angeles), each inside its
+# borrowers' window. Reminders the month-end catch-up planned for 2026-10-31 expire unsent.
+REMIND_DAYS=${DEMO_REMIND_DAYS:-$DEMO_DATE}
+step "5b. Reminders through the compliance guard to the local fake gateway 自动提醒经合规检查发送至本地模拟网关" \
+    "arrears contact remind --as-of $DEMO_DATE; arrears worker --once --now ${DEMO_DATE}T12:00:00+08:00 --gateway … --smtp … --webhook-port …"
+free_port() { "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+GATEWAY_PORT=$(free_port); SMTP_PORT=$(free_port); HOOK_PORT=$(free_port)
+GATEWAY_SECRET=demo-gateway-secret
+contact_started=$(date +%s)
+"$PYTHON" -m arrears.contact.channels.fake_gateway --port "$GATEWAY_PORT" --secret "$GATEWAY_SECRET" >/dev/null 2>&1 &
+GATEWAY_PID=$!
+"$PYTHON" -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Sink >/dev/null 2>&1 &
+SMTP_PID=$!
+trap 'kill "$GATEWAY_PID" "$SMTP_PID" 2>/dev/null || true' EXIT
+"$PYTHON" -c '
+import socket, sys, time
+for port in map(int, sys.argv[1:]):
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        sys.exit(f"port {port}: the fake gateway or SMTP server did not start 模拟网关未启动")
+' "$GATEWAY_PORT" "$SMTP_PORT"
+for DAY in $REMIND_DAYS; do
+    "$ARREARS" contact remind --as-of "$DAY"
+    for NOW in "${DAY}T12:00:00+08:00" "${DAY}T13:00:00-05:00"; do
+        "$ARREARS" worker --once --now "$NOW" \
+            --gateway "http://127.0.0.1:$GATEWAY_PORT" --gateway-secret "$GATEWAY_SECRET" \
+            --smtp "127.0.0.1:$SMTP_PORT" --webhook-port "$HOOK_PORT" --linger 15 --batch 200
+    done
+done
+kill "$GATEWAY_PID" "$SMTP_PID" 2>/dev/null || true
+wait "$GATEWAY_PID" "$SMTP_PID" 2>/dev/null || true
+"$ARREARS" contact stats
+contact_elapsed=$(( $(date +%s) - contact_started ))
+echo "contact step 触达步骤: ${contact_elapsed}s"
+
 step "6. The portfolio on $DEMO_DATE 资产组合概览" "arrears portfolio --as-of $DEMO_DATE"
 "$ARREARS" portfolio --as-of "$DEMO_DATE"
 
@@ -166,6 +210,11 @@ English:
   on the close-of-business history were registered and promoted (${MODELS_SECONDS}s); the report
   has a models section (score distribution, KS curve, PSI); admission now scores an application
   without a score with the champion application model.
+  Contact: the reminders of $REMIND_DAYS (before due, due day, early delinquency; SMS, push,
+  robot calls and email) were planned through the one compliance guard — window in the
+  borrower's own time zone, daily caps, disputes, legal stage, hardship — and sent by the worker
+  to a local fake gateway and SMTP server; the report's contact section shows messages by
+  channel, delivery rates from the gateway's receipts and blocked attempts by rule (${contact_elapsed}s).
 
 中文：
   模拟了一家放款机构的 $LOANS 笔贷款（消费、信用卡、小微、项目融资、供应链），两年内陆续发放，
@@ -182,6 +231,9 @@ English:
   法务人员启动并立案诉讼。报告新增催收章节（阶段漏斗、回正率与履约率、催收员绩效）。
   评分模型：用模拟借款人训练申请评分卡、用日终历史训练行为评分卡，注册并上线（${MODELS_SECONDS} 秒）；
   报告新增模型章节（评分分布、KS 曲线、PSI）；无评分的申请由冠军申请模型评分后准入。
+  触达：$REMIND_DAYS 的自动提醒（到期前、到期日、逾期初期；短信、推送、机器人外呼、邮件）全部经同一
+  合规检查排定（借款人当地时段、每日上限、争议、诉讼阶段、经济困难），由发送进程发往本地模拟网关与邮件
+  服务器；报告的触达章节按渠道统计消息、按网关回执计算送达率，并按规则统计拦截。
 
 == Open the report 打开报告
   $(pwd)/$REPORT
@@ -193,6 +245,7 @@ English:
   then open http://127.0.0.1:8000/login — demo logins 演示账户 (password 密码 arrears-demo):
     admin (管理员) · risk (风控) · collector (催收员) · legal (法务) · auditor (审计)
   collection pages 催收页面: /work (collector 催收员工作台) · /collection (risk 催收管理) · /legal (legal 诉讼)
+  contact pages 触达页面: /contact/templates (templates 消息模板) · /contact/decisions (auditor 合规日志) · /borrowers/ID/messages
   API: http://127.0.0.1:8000/docs (bearer tokens: .venv/bin/arrears token create NAME)
   These accounts exist only in the demo database 仅存在于演示数据库.
 

@@ -25,6 +25,9 @@ PATH_VALUES = {
     "agency_id": "AG1",
     "placement_id": "1",
     "model_id": "1",  # models (issue 7): none registered here, so 404
+    # contact (issue 6)
+    "name": "due_today",
+    "language": "zh",
 }
 
 
@@ -44,6 +47,18 @@ def _body(method: str, path: str, role: str) -> dict | None:
             "monthly_income": "9000.00",
             "score": 700,
         },
+        "POST /api/v1/contact/checks": {
+            "borrower_id": OWN_BORROWER,
+            "channel": "sms",
+            "at": "2026-11-30T10:00:00+08:00",
+        },
+        "POST /api/v1/contact/templates": {
+            "name": f"policy_{role}",
+            "language": "en",
+            "channel": "sms",
+            "body": "Hello {{ name }}",
+        },
+        "POST /api/v1/borrowers/{borrower_id}/opt-outs": {"channel": "email"},
     }
     return bodies.get(route_key(method, path))
 
@@ -119,6 +134,21 @@ EXPECTED.update(
 )
 # Models (issue 7): the registry, read by risk, admin and auditors.
 EXPECTED.update({"GET /api/v1/models": "ARU", "GET /api/v1/models/{model_id}": "ARU"})
+# Contact compliance (issue 6): the dialler's verbs ARC, templates saved by AR, the decision log AU.
+EXPECTED.update(
+    {
+        "POST /api/v1/contact/checks": "ARC",
+        "GET /api/v1/borrowers/{borrower_id}/contact-policy": "ARCLU",
+        "GET /api/v1/borrowers/{borrower_id}/messages": "ARCLU",
+        "GET /api/v1/cases/{case_id}/messages": "ARCLU",
+        "GET /api/v1/contact/decisions": "AU",
+        "GET /api/v1/contact/templates": "ARCLU",
+        "GET /api/v1/contact/templates/{name}/{language}": "ARCLU",
+        "POST /api/v1/contact/templates": "AR",
+        "GET /api/v1/contact/templates/{name}/{language}/preview": "ARCLU",
+        "POST /api/v1/borrowers/{borrower_id}/opt-outs": "ARC",
+    }
+)
 # The only writes a legal officer makes: escalating a case and the lawsuit's steps.
 LEGAL_WRITES = {
     "POST /api/v1/cases/{case_id}/escalate",

@@ -40,6 +40,9 @@ ROUTERS = (*ROUTERS, _collection.router)
 from arrears.api.routes import models as _models  # noqa: E402  (issue 7: the model registry)
 
 ROUTERS = (*ROUTERS, _models.router)
+from arrears.api.routes import contact as _contact  # noqa: E402  (issue 6: contact compliance)
+
+ROUTERS = (*ROUTERS, _contact.router)
 
 
 def create_app(

@@ -122,3 +122,22 @@ def route_key(method: str, path_format: str) -> str:
 def allowed_roles(method: str, path_format: str) -> frozenset[str] | None:
     """The roles allowed on a route, or None for a route the table does not know (refused)."""
     return POLICY.get(route_key(method, path_format))
+
+
+# ------------------------------------------------------------------ contact compliance (issue 6)
+# Asking the guard and recording an opt-out are what a collector's dialler does; saving a
+# template is the risk team's (content rules checked); the decision log is for auditors.
+POLICY.update(
+    {
+        f"POST {P}/contact/checks": WORK_CASES,
+        f"GET {P}/borrowers/{{borrower_id}}/contact-policy": STAFF,
+        f"GET {P}/borrowers/{{borrower_id}}/messages": STAFF,
+        f"GET {P}/cases/{{case_id}}/messages": READ_CASES,
+        f"GET {P}/contact/decisions": READ_ACCESS_LOG,
+        f"GET {P}/contact/templates": STAFF,
+        f"GET {P}/contact/templates/{{name}}/{{language}}": STAFF,
+        f"POST {P}/contact/templates": MANAGE_COLLECTION,
+        f"GET {P}/contact/templates/{{name}}/{{language}}/preview": STAFF,
+        f"POST {P}/borrowers/{{borrower_id}}/opt-outs": WORK_CASES,
+    }
+)

@@ -1,4 +1,5 @@
-"""Contact commands: `arrears contact check|attempt|opt-out|flag|person` and `arrears worker`.
+"""Contact commands: `arrears contact check|attempt|opt-out|flag|person|remind|stats` and
+`arrears worker`.
 Thin: parse, call `arrears.contact.service` / `arrears.contact.worker`, print."""
 
 from __future__ import annotations
@@ -210,6 +211,15 @@ def worker_cmd(
     lease_seconds: Annotated[float, typer.Option(help="Claim lease. 租约秒数。")] = 60.0,
     backoff_seconds: Annotated[float, typer.Option(help="First retry delay. 重试间隔。")] = 30.0,
     batch: Annotated[int, typer.Option(help="Messages per claim. 每批条数。")] = 50,
+    linger: Annotated[
+        float,
+        typer.Option(
+            help="With --once and --webhook-port: keep receiving receipts after the last send "
+            "until none came for 0.5 s, at most this long. 发送完毕后继续接收回执（最长秒数）。",
+            min=0,
+            max=60,
+        ),
+    ] = 0.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Send due outbox messages through the guard and the channel adapters. 发送待发消息。"""
@@ -255,6 +265,8 @@ def worker_cmd(
             lease=timedelta(seconds=lease_seconds),
             backoff=backoff_seconds,
         )
+        if callback is not None and linger > 0:
+            server.wait_quiet(0.5, linger)  # receipts of the last batches still on their way
     if as_json:
         emit_json(stats.to_dict())
     else:
@@ -334,3 +346,61 @@ def template_preview_cmd(
         if shown["subject"]:
             out.print(shown["subject"], markup=False)
         out.print(shown["body"], markup=False)
+
+
+@contact_app.command("remind")
+def remind_cmd(
+    as_of: Annotated[str, typer.Option("--as-of", help="The closed business date. 业务日期。")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Plan a date's reminders through the guard (what `arrears cob` does after a close).
+    排定某日的自动提醒（经合规检查）。"""
+    from arrears.cli.common import parse_date
+    from arrears.contact.reminders import plan_reminders
+
+    day = parse_date(as_of, "--as-of")
+    with errors():
+        r = plan_reminders(ctx().engine(), day)
+    if as_json:
+        emit_json(r.to_dict())
+        return
+    out.print(
+        f"reminders 提醒 {day}: queued 已排队 {r.queued} (deferred to the window 顺延 {r.deferred}), "
+        f"blocked 拦截 {r.blocked}, already 已排 {r.already} in 用时 {r.seconds:.1f}s",
+        markup=False,
+        highlight=False,
+    )
+    if r.blocked_by_rule:
+        rules = ", ".join(f"{k} {v}" for k, v in sorted(r.blocked_by_rule.items()))
+        out.print(f"blocked by rule 按规则拦截: {rules}", markup=False, highlight=False)
+
+
+@contact_app.command("stats")
+def stats_cmd(as_json: JsonOpt = False) -> None:
+    """Messages by channel and status, blocked decisions by rule. 消息与拦截统计。"""
+    from rich.table import Table
+
+    from arrears.contact.views import message_figures
+
+    with errors():
+        f = message_figures(ctx().engine())
+    if as_json:
+        emit_json(f)
+        return
+    statuses = sorted({s for v in f["by_channel"].values() for s in v})
+    table = Table(title="Messages 消息 (by channel and status 按渠道与状态)")
+    table.add_column("channel 渠道")
+    for s in statuses:
+        table.add_column(s, justify="right")
+    for channel, counts in sorted(f["by_channel"].items()):
+        table.add_row(channel, *(str(counts.get(s, 0)) for s in statuses))
+    out.print(table)
+    rules = ", ".join(
+        f"{k} {v}" for k, v in sorted(f["blocked_by_rule"].items(), key=lambda kv: -kv[1])
+    )
+    out.print(
+        f"guard decisions 合规决定 {f['decisions']}, blocked 拦截 {f['blocked']}"
+        + (f" — by rule 按规则: {rules}" if rules else ""),
+        markup=False,
+        highlight=False,
+    )

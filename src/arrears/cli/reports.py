@@ -144,11 +144,14 @@ def report_cmd(
     from arrears.reports.models import models_section
 
     try:
+        from arrears.reports.contact import contact_section  # the contact section (issue 6)
+
         path = write_report(
             report,
             out_path,
             collection_section(ctx().engine(), day),
             models=models_section(ctx().engine()),  # the models section (reports.models)
+            contact=contact_section(ctx().engine()),
         )
     except OSError as exc:
         fail(f"{out_path}: cannot write the report: {exc.strerror}")

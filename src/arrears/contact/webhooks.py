@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +41,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_POST(self) -> None:
+        self.server.activity(+1)
+        try:
+            self._post()
+        finally:
+            self.server.activity(-1)
+
+    def _post(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if not verify(
             self.server.secret,
@@ -68,6 +76,25 @@ class WebhookServer(ThreadingHTTPServer):
     def __init__(self, engine: Engine, secret: str, port: int, today: Callable[[], date]) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.engine, self.secret, self.today = engine, secret, today
+        self._lock = threading.Lock()
+        self.busy = 0  # requests being handled now
+        self.last = time.monotonic()  # when a request last began or ended
+
+    def activity(self, change: int) -> None:
+        with self._lock:
+            self.busy += change
+            self.last = time.monotonic()
+
+    def wait_quiet(self, quiet: float, limit: float) -> bool:
+        """Wait until no request has been handled for `quiet` seconds (the receipts in flight
+        have landed), at most `limit` seconds; True when it went quiet."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self.busy and time.monotonic() - self.last >= quiet:
+                    return True
+            time.sleep(0.05)
+        return False
 
     @property
     def url(self) -> str:

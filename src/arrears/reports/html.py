@@ -235,14 +235,16 @@ def render_report(
     report: Report,
     collections: dict[str, Any] | None = None,
     models: dict[str, Any] | None = None,
+    contact: dict[str, Any] | None = None,
 ) -> str:
     """The report as one HTML document (string); `collections` (from
     `reports.collection.collection_section`) adds the collections section, `models` (from
-    `reports.models.models_section`) the models section."""
+    `reports.models.models_section`) the models section, `contact` (from
+    `reports.contact.contact_section`) the contact compliance section."""
     return (
         _env()
         .get_template("report.html.j2")
-        .render(**report_context(report), collections=collections, models=models)
+        .render(**report_context(report), collections=collections, models=models, contact=contact)
     )
 
 
@@ -251,7 +253,8 @@ def write_report(
     path: Path,
     collections: dict[str, Any] | None = None,
     models: dict[str, Any] | None = None,
+    contact: dict[str, Any] | None = None,
 ) -> Path:
     path = Path(path)
-    path.write_text(render_report(report, collections, models), encoding="utf-8")
+    path.write_text(render_report(report, collections, models, contact), encoding="utf-8")
     return path

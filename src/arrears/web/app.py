@@ -562,6 +562,9 @@ def add_pages(app: FastAPI, settings: Settings, security: WebSecurity) -> Pages:
     from arrears.web.models import add_model_pages  # the models page (issue 7)
 
     add_model_pages(app, pages)
+    from arrears.web.contact import add_contact_pages  # contact pages (issue 6)
+
+    add_contact_pages(app, pages)
     app.mount(STATIC_URL, StaticFiles(directory=_static_dir("arrears.web")), name="web-static")
     app.mount(
         ECHARTS_URL, StaticFiles(directory=_static_dir("arrears.reports")), name="report-static"

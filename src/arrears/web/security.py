@@ -123,3 +123,15 @@ PAGE_ROLES.update(
 
 # ------------------------------------------------------------------ models page (issue 7)
 PAGE_ROLES.update({"models": policy.READ_MODELS})  # GET /api/v1/models, /models/{model_id}
+# ------------------------------------------------------------------ contact pages (issue 6)
+# Each mirrors its API route's roles (`api.policy`).
+PAGE_ROLES.update(
+    {
+        "contact_messages": policy.STAFF,  # GET /api/v1/borrowers/{borrower_id}/messages
+        "contact_policy": policy.STAFF,  # GET /api/v1/borrowers/{borrower_id}/contact-policy
+        "contact_check": policy.WORK_CASES,  # POST /api/v1/contact/checks
+        "contact_decisions": policy.READ_ACCESS_LOG,  # GET /api/v1/contact/decisions
+        "contact_templates": policy.STAFF,  # GET /api/v1/contact/templates
+        "contact_template_save": policy.MANAGE_COLLECTION,  # POST /api/v1/contact/templates
+    }
+)

@@ -1,0 +1,158 @@
+"""The demo's contact path (issue 6 §6) from the command line, on the example book: `arrears cob`
+plans the day's reminders, `arrears contact remind` plans a date again (a no-op), the worker sends
+them to the local gateway (a real HTTP server) and hears its delivery receipts on its webhook,
+`arrears contact stats` counts them, and the HTML report's contact section shows messages by
+channel, delivery rates and blocked attempts by rule in both languages."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from arrears.catalog import load_catalog
+from arrears.cli import app
+from arrears.reports.contact import contact_section
+from arrears.reports.html import render_report
+from arrears.reports.summary import build_report
+from arrears.store.db import make_engine
+
+from .conftest import SECRET
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "book"
+DAY = "2026-12-01"
+runner = CliRunner()
+
+
+def run(db, *args):
+    result = runner.invoke(app, ["--business-date", DAY, "--db", db, *args])
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def book(tmp_path):
+    url = f"sqlite:///{tmp_path / 'book.db'}"
+    assert run(url, "db", "upgrade").exit_code == 0
+    assert run(url, "import", str(EXAMPLES), "--json").exit_code == 0
+    os.environ["ARREARS_DATA_DIR"] = str(tmp_path / "data")
+    try:
+        result = run(url, "cob", "--as-of", DAY, "--json")
+    finally:
+        del os.environ["ARREARS_DATA_DIR"]
+    assert result.exit_code == 0, result.output
+    return url
+
+
+def test_no_contact_no_section(tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    assert run(url, "db", "upgrade").exit_code == 0
+    assert contact_section(make_engine(url)) is None
+    stats = run(url, "contact", "stats", "--json")
+    assert stats.exit_code == 0
+    assert json.loads(stats.output) == {
+        "by_channel": {},
+        "blocked_by_rule": {},
+        "decisions": 0,
+        "blocked": 0,
+    }
+
+
+def test_reminders_sent_delivered_counted_and_reported(book, gateway):
+    again = run(book, "contact", "remind", "--as-of", DAY, "--json")
+    assert again.exit_code == 0, again.output
+    planned = json.loads(again.output)
+    assert planned["queued"] == 0 and planned["already"] == planned["considered"] > 0
+    night = run(
+        book,
+        "contact",
+        "check",
+        "--borrower",
+        "B0001",
+        "--channel",
+        "sms",
+        "--at",
+        "2026-12-01T23:30:00+08:00",
+        "--json",
+    )
+    assert json.loads(night.output)["rule_ids"] == ["CN-C1"]
+    sent = run(
+        book,
+        "worker",
+        "--once",
+        "--json",
+        "--now",
+        "2026-12-01T10:00:00+08:00",
+        "--gateway",
+        gateway.url,
+        "--gateway-secret",
+        SECRET,
+        "--webhook-port",
+        str(_free_port()),
+        "--linger",
+        "10",  # a cap: it waits only until the receipts stop coming
+    )
+    assert sent.exit_code == 0, sent.output
+    worker = json.loads(sent.output)
+    assert worker["sent"] >= 1 and worker["failed"] == 0
+    stats = json.loads(run(book, "contact", "stats", "--json").output)
+    delivered = sum(c.get("delivered", 0) for c in stats["by_channel"].values())
+    still_sent = sum(c.get("sent", 0) for c in stats["by_channel"].values())
+    assert delivered + still_sent == worker["sent"]
+    assert delivered == worker["sent"]  # every receipt arrived while the worker lingered
+    assert stats["blocked_by_rule"]["CN-C1"] >= 1 and stats["blocked"] >= 1
+
+    engine = make_engine(book)
+    section = contact_section(engine)
+    assert section is not None
+    assert section["totals"]["sent"] == worker["sent"]
+    assert section["totals"]["delivered"] == delivered
+    assert section["delivery_rate"] == "100.0%"
+    assert {r["rule_id"]: r["count"] for r in section["rules"]} == stats["blocked_by_rule"]
+    report = build_report(engine, load_catalog(), date(2026, 12, 1))
+    html = render_report(report, None, section)
+    assert 'id="contact-delivery-rate"' in html and "100.0%" in html
+    assert "Delivery rate" in html and "送达率" in html
+    assert 'data-rule="CN-C1"' in html and "不在允许联系时段" in html
+    assert 'id="contact"' not in render_report(report)  # the section is optional
+
+
+def test_channels_without_receipts_have_no_delivery_rate(people, gateway, smtp):
+    """An email handed to SMTP is as far as anyone knows: no delivery rate (not a false 0%),
+    and it does not lower the overall rate, which counts only the gateway's channels."""
+    from arrears.contact import guard
+    from arrears.contact.channels.email import SmtpEmail
+    from arrears.contact.channels.gateway import HttpGateway
+    from arrears.contact.outbox import enqueue
+    from arrears.contact.worker import run as work
+    from arrears.store.db import unit_of_work
+
+    from .conftest import sh
+
+    with unit_of_work(people) as session:
+        for channel in ("sms", "email"):
+            party = guard.Party("B-CN", "debtor", loan_id="L1")
+            assert enqueue(session, party, channel, "reminder", "hello", sh(28, 10)).message_id
+        night = enqueue(session, guard.Party("B-CN"), "sms", "reminder", "late", sh(28, 23))
+        assert night.message_id is None  # blocked, logged
+    adapters = {"sms": HttpGateway(gateway.url, SECRET), "email": SmtpEmail("127.0.0.1", smtp.port)}
+    stats = work(people, adapters, clock=lambda: sh(28, 10, 5), once=True)
+    assert stats.sent == 2 and len(smtp.messages) == 1
+    section = contact_section(people)
+    by = {c["channel"]: c for c in section["channels"]}
+    assert by["email"]["sent"] == 1 and by["email"]["delivery_rate"] == "—"
+    assert by["sms"]["sent"] == 1 and by["sms"]["delivered"] == 0  # no callback URL given
+    assert by["sms"]["delivery_rate"] == "0.0%"
+    assert section["with_receipts"] == 1 and section["delivery_rate"] == "0.0%"
+    assert [(r["rule_id"], r["count"]) for r in section["rules"]] == [("CN-C1", 1)]
+    assert section["blocked"] == 1 and section["sent_rate"] == "100.0%"
