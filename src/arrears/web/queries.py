@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, bindparam, func, or_, select
 
 from arrears.catalog import Catalog
 from arrears.loans.allocation import replay
@@ -194,40 +194,47 @@ def _status_dict(status: Any, currency: str) -> dict[str, Any]:
     }
 
 
+_P, _S, _E = t.Payment, t.StatusSnapshot, t.Event
+_LOAN_ID = bindparam("loan_id")
+_BORROWER_NAME = select(t.Borrower.name).where(t.Borrower.borrower_id == bindparam("borrower_id"))
+_PAGE_PAYMENTS = (
+    select(_P.payment_id, _P.paid_on, _P.amount, _P.reference, _P.reversed_at, _P.reversal_reason)
+    .where(_P.loan_id == _LOAN_ID)
+    .order_by(_P.paid_on, _P.payment_id)
+)
+_PAGE_SNAPSHOTS = (
+    select(
+        _S.as_of,
+        _S.status,
+        _S.days_past_due,
+        _S.bucket,
+        _S.classification,
+        _S.ifrs9_stage,
+        _S.outstanding_principal,
+    )
+    .where(_S.loan_id == _LOAN_ID)
+    .order_by(_S.as_of.desc())
+    .limit(60)
+)
+_PAGE_EVENTS = (
+    select(_E.seq, _E.type, _E.occurred_at, _E.payload)
+    .where(_E.loan_id == _LOAN_ID)
+    .order_by(_E.seq.desc())
+    .limit(50)
+)
+
+
 def loan_page(engine: Engine, catalog: Catalog, loan_id: str, as_of: date) -> LoanPage:
     """Everything the loan page shows, on `as_of` (`LoanNotFound` if there is no such loan)."""
-    # Columns, not ORM entities, and only the rows shown: this page is opened all day long.
-    P, S, E = t.Payment, t.StatusSnapshot, t.Event
+    # Columns, not ORM entities, only the rows shown, statements built once: this page is opened
+    # all day long.
+    params = {"loan_id": loan_id}
     with engine.connect() as conn:
         record = read_loan(conn, loan_id)
-        borrower_name = conn.execute(
-            select(t.Borrower.name).where(t.Borrower.borrower_id == record.borrower_id)
-        ).scalar()
-        pay_rows = conn.execute(
-            select(P.payment_id, P.paid_on, P.amount, P.reference, P.reversed_at, P.reversal_reason)
-            .where(P.loan_id == loan_id)
-            .order_by(P.paid_on, P.payment_id)
-        ).all()
-        snaps = conn.execute(
-            select(
-                S.as_of,
-                S.status,
-                S.days_past_due,
-                S.bucket,
-                S.classification,
-                S.ifrs9_stage,
-                S.outstanding_principal,
-            )
-            .where(S.loan_id == loan_id)
-            .order_by(S.as_of.desc())
-            .limit(60)
-        ).all()
-        events = conn.execute(
-            select(E.seq, E.type, E.occurred_at, E.payload)
-            .where(E.loan_id == loan_id)
-            .order_by(E.seq.desc())
-            .limit(50)
-        ).all()
+        borrower_name = conn.execute(_BORROWER_NAME, {"borrower_id": record.borrower_id}).scalar()
+        pay_rows = conn.execute(_PAGE_PAYMENTS, params).all()
+        snaps = conn.execute(_PAGE_SNAPSHOTS, params).all()
+        events = conn.execute(_PAGE_EVENTS, params).all()
     terms_ = record.loan.terms
     product = catalog.get(record.product)
     ccy = record.loan.terms.currency
