@@ -120,7 +120,7 @@ def test_reminders_sent_delivered_counted_and_reported(book, gateway):
     assert section["delivery_rate"] == "100.0%"
     assert {r["rule_id"]: r["count"] for r in section["rules"]} == stats["blocked_by_rule"]
     report = build_report(engine, load_catalog(), date(2026, 12, 1))
-    html = render_report(report, None, section)
+    html = render_report(report, contact=section)
     assert 'id="contact-delivery-rate"' in html and "100.0%" in html
     assert "Delivery rate" in html and "送达率" in html
     assert 'data-rule="CN-C1"' in html and "不在允许联系时段" in html

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from arrears.loans.money import MINOR_UNITS
+from arrears.yamldoc import parse_document
 
 DEFAULT_POLICY = "policy.yaml"
 ACTIONS = ("call", "sms", "email", "visit", "letter", "robot_call", "agency", "legal")
@@ -275,76 +275,15 @@ def stage_for(policy: StagePolicy, figures: CaseFigures) -> str:
 # ------------------------------------------------------------------------------ loading
 
 
-class _LineLoader(yaml.SafeLoader):
-    """Keeps the line of every mapping key (as `__lines__`) for error messages."""
-
-
-def _mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__lines__"] = {
-        k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)
-    }
-    return mapping
-
-
-def _sequence(loader: _LineLoader, node: yaml.SequenceNode) -> list[Any]:
-    items = loader.construct_sequence(node, deep=True)
-    return _Lines(items, [n.start_mark.line + 1 for n in node.value])
-
-
-class _Lines(list):  # type: ignore[type-arg]
-    """A list that remembers the line of each item."""
-
-    def __init__(self, items: list[Any], lines: list[int]) -> None:
-        super().__init__(items)
-        self.lines = lines
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if k != "__lines__"}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _line(raw: Any, loc: tuple[Any, ...]) -> int | None:
-    line, node = None, raw
-    for part in loc:
-        if isinstance(node, dict) and part in node:
-            line = node.get("__lines__", {}).get(part, line)
-            node = node[part]
-        elif isinstance(node, _Lines) and isinstance(part, int) and part < len(node):
-            line = node.lines[part]
-            node = node[part]
-        else:
-            break
-    return line
-
-
 def parse_policy(text: str, source: str) -> StagePolicy:
     """The policy in one YAML document; raises PolicyError naming file, line and field."""
-    try:
-        raw = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{source}: not valid YAML 格式错误: {exc}") from None
-    if not isinstance(raw, dict):
-        raise PolicyError(f"{source}: expected a mapping with 'stages:' at the top (顶层须为映射)")
-    try:
-        return StagePolicy.model_validate(_plain(raw))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(p for p in first["loc"] if not str(p).startswith("function-"))
-        line = _line(raw, loc)
-        where = f"{source}:{line}" if line else source
-        field = ".".join(str(p) for p in loc) or "(policy)"
-        value = first.get("input")
-        shown = "" if isinstance(value, dict | list) else f" (value {value!r})"
-        raise PolicyError(f"{where}: field 字段 {field}{shown}: {first['msg']}") from None
+    return parse_document(
+        text,
+        source,
+        StagePolicy,
+        PolicyError,
+        top="a mapping with 'stages:' at the top (顶层须为映射)",
+    )
 
 
 def load_policy(path: Path | None = None) -> StagePolicy:

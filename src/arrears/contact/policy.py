@@ -16,10 +16,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from arrears.collection.policy import _line, _LineLoader, _plain
+from arrears.yamldoc import parse_document
 
 # Canonical channels; the collection module's names map onto them (call → voice).
 CHANNELS = ("voice", "robot", "sms", "email", "push", "letter", "visit")
@@ -182,25 +181,7 @@ class ContactPolicy(BaseModel):
 
 
 def parse_contact_policy(text: str, source: str) -> ContactPolicy:
-    try:
-        raw = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        raise ContactPolicyError(f"{source}: not valid YAML 格式错误: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ContactPolicyError(f"{source}: expected a mapping at the top (顶层须为映射)")
-    try:
-        return ContactPolicy.model_validate(_plain(raw))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(p for p in first["loc"] if not str(p).startswith("function-"))
-        line = _line(raw, loc)
-        where = f"{source}:{line}" if line else source
-        field = ".".join(str(p) for p in loc) or "(policy)"
-        value = first.get("input")
-        shown = "" if isinstance(value, dict | list) else f" (value {value!r})"
-        raise ContactPolicyError(
-            f"{where}: field 字段 {field}{shown}: {first['msg']} (联系策略无效)"
-        ) from None
+    return parse_document(text, source, ContactPolicy, ContactPolicyError, what="(联系策略无效)")
 
 
 def load_policies(directory: Path | None = None) -> tuple[ContactPolicy, ...]:

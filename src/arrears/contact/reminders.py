@@ -11,11 +11,9 @@ from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Engine, select
 
-from arrears.collection.policy import _line, _LineLoader, _plain
 from arrears.contact import guard
 from arrears.contact.compliance import _zone
 from arrears.contact.outbox import enqueue
@@ -24,6 +22,7 @@ from arrears.contact.templates import latest, render, seed_templates
 from arrears.loans.money import format_amount
 from arrears.store.db import unit_of_work
 from arrears.store.tables import Borrower, Loan, OutboxMessage, StatusSnapshot
+from arrears.yamldoc import parse_document
 
 CHUNK = 500
 DEFER_WITHIN = timedelta(hours=18)  # a reminder blocked at night waits for the next opening
@@ -61,21 +60,7 @@ class ReminderPolicy(BaseModel):
 
 
 def parse_reminder_policy(text: str, source: str) -> ReminderPolicy:
-    try:
-        raw = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as exc:
-        raise ContactPolicyError(f"{source}: not valid YAML 格式错误: {exc}") from None
-    try:
-        return ReminderPolicy.model_validate(_plain(raw))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        line = _line(raw, loc)
-        where = f"{source}:{line}" if line else source
-        field_ = ".".join(str(p) for p in loc) or "(policy)"
-        raise ContactPolicyError(
-            f"{where}: field 字段 {field_}: {first['msg']} (提醒策略无效)"
-        ) from None
+    return parse_document(text, source, ReminderPolicy, ContactPolicyError, what="(提醒策略无效)")
 
 
 def load_reminder_policy(path: Path | None = None) -> ReminderPolicy:

@@ -234,6 +234,7 @@ def report_context(report: Report) -> dict[str, Any]:
 def render_report(
     report: Report,
     collections: dict[str, Any] | None = None,
+    *,
     models: dict[str, Any] | None = None,
     contact: dict[str, Any] | None = None,
 ) -> str:
@@ -252,9 +253,10 @@ def write_report(
     report: Report,
     path: Path,
     collections: dict[str, Any] | None = None,
+    *,
     models: dict[str, Any] | None = None,
     contact: dict[str, Any] | None = None,
 ) -> Path:
     path = Path(path)
-    path.write_text(render_report(report, collections, models, contact), encoding="utf-8")
+    path.write_text(render_report(report, collections, models=models, contact=contact), encoding="utf-8")
     return path
