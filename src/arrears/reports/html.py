@@ -258,5 +258,7 @@ def write_report(
     contact: dict[str, Any] | None = None,
 ) -> Path:
     path = Path(path)
-    path.write_text(render_report(report, collections, models=models, contact=contact), encoding="utf-8")
+    path.write_text(
+        render_report(report, collections, models=models, contact=contact), encoding="utf-8"
+    )
     return path
