@@ -312,16 +312,6 @@ def end_session(engine: Engine, sid: str) -> None:
         )
 
 
-def end_sessions_of(engine: Engine, username: str) -> int:
-    """End every open page session of `username` (on deactivation or a password change)."""
-    with engine.begin() as conn:
-        return conn.execute(
-            update(WebSession)
-            .where(WebSession.username == username, WebSession.ended_at.is_(None))
-            .values(ended_at=now())
-        ).rowcount
-
-
 def session_user(engine: Engine, username: str, sid: str) -> CurrentUser | None:
     """The user of a page session, if the session is open and unexpired on the server and the
     user still active (the cookie's own signature and age were checked by the caller)."""
