@@ -23,6 +23,16 @@ from arrears.yamldoc import parse_document
 # Canonical channels; the collection module's names map onto them (call → voice).
 CHANNELS = ("voice", "robot", "sms", "email", "push", "letter", "visit")
 ALIASES = {"call": "voice", "robot_call": "robot"}
+# each channel named for readers (English, Chinese): the pages and the report show these
+CHANNEL_NAMES = {
+    "sms": ("SMS", "短信"),
+    "email": ("email", "邮件"),
+    "voice": ("call", "电话"),
+    "robot": ("robot call", "机器人外呼"),
+    "push": ("push", "推送"),
+    "letter": ("letter", "信函"),
+    "visit": ("visit", "上门"),
+}
 PARTY_KINDS = ("debtor", "guarantor", "contact")
 
 

@@ -11,21 +11,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from arrears.contact.channels.gateway import HttpGateway
+from arrears.contact.policy import CHANNEL_NAMES
 from arrears.contact.views import message_figures
 
 # only the gateway's channels come back with delivery receipts; an email or a letter that was
 # handed over has no further news, so it has no delivery rate (rather than a false 0%)
 RECEIPTS = frozenset(HttpGateway.channels)
 
-CHANNELS = {
-    "sms": ("SMS", "短信"),
-    "email": ("email", "邮件"),
-    "voice": ("call", "电话"),
-    "robot": ("robot call", "机器人外呼"),
-    "push": ("push", "推送"),
-    "letter": ("letter", "信函"),
-    "visit": ("visit", "上门"),
-}
 # the default policies' rule ids, named for readers (a lender's own ids show as they are)
 RULES = {
     "CN-C1": ("outside the contact window (CN)", "不在允许联系时段（中国）"),
@@ -71,7 +63,7 @@ def contact_section(engine: Engine) -> dict[str, Any] | None:
         sent = counts.get("sent", 0) + delivered  # delivered messages were sent first
         row = {
             "channel": channel,
-            "name": CHANNELS.get(channel, (channel, channel)),
+            "name": CHANNEL_NAMES.get(channel, (channel, channel)),
             "queued": queued,
             "sent": sent,
             "delivered": delivered,

@@ -19,21 +19,13 @@ from starlette.requests import Request
 
 from arrears.contact import service, templates, views
 from arrears.contact.content import TemplateRejected
+from arrears.contact.policy import CHANNEL_NAMES
 from arrears.web import i18n
 from arrears.web.app import Pages, _form, _is_htmx, _NotFound, request_lang
 from arrears.web.collection import _case_row
 from arrears.web.security import WebUser, allowed
 
 CHANNELS = ("sms", "email", "voice", "robot", "push", "letter", "visit")
-CHANNEL_NAMES = {
-    "sms": ("SMS", "短信"),
-    "email": ("email", "邮件"),
-    "voice": ("call", "电话"),
-    "robot": ("robot call", "机器人外呼"),
-    "push": ("push", "推送"),
-    "letter": ("letter", "信函"),
-    "visit": ("visit", "上门"),
-}
 STATUS_NAMES = {
     "pending": ("pending", "待发送"),
     "sending": ("sending", "发送中"),
