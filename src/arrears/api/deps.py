@@ -9,8 +9,9 @@ own, collectors delinquent loans) are the `require_*` helpers below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -166,17 +167,30 @@ def _loan_is_delinquent(engine: Engine, catalog: Catalog, loan_id: str, as_of: d
     return _is_delinquent(record, catalog, as_of)
 
 
+def loan_refusal(
+    user: CurrentUser, borrower_id: str, delinquent: Callable[[], bool]
+) -> Literal["missing", "forbidden"] | None:
+    """Ownership of a loan, the one rule behind `visible_loan`, `require_loan_access` and the
+    loan page: a borrower sees only their own loans (another's does not exist for them), a
+    collector only delinquent ones (`delinquent` is asked only for a collector)."""
+    if user.role == policy.BORROWER and borrower_id != user.borrower_id:
+        return "missing"
+    if user.role == policy.COLLECTOR and not delinquent():
+        return "forbidden"
+    return None
+
+
 def visible_loan(
     engine: Engine, catalog: Catalog, user: CurrentUser, loan_id: str, on: date
 ) -> repo.LoanRecord:
     """Loan `loan_id`, read once, if `user` may see it: 404 when it does not exist (or belongs
     to another borrower, for a borrower user), 403 for a collector on a loan that is not
     delinquent on `on`."""
-    with engine.connect() as conn:
-        record = repo.read_loan(conn, loan_id)
-    if user.role == policy.BORROWER and record.borrower_id != user.borrower_id:
+    record = repo.read_loan_from(engine, loan_id)
+    refusal = loan_refusal(user, record.borrower_id, lambda: _is_delinquent(record, catalog, on))
+    if refusal == "missing":
         raise repo.LoanNotFound(loan_id)
-    if user.role == policy.COLLECTOR and not _is_delinquent(record, catalog, on):
+    if refusal == "forbidden":
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             f"loan {loan_id} is not delinquent on {on}: not a collection loan",
@@ -193,7 +207,7 @@ def require_loan_access(
         return visible_loan(engine, catalog, user, loan_id, on).borrower_id
     with single_read(engine) as conn:
         borrower_id = conn.execute(_LOAN_BORROWER, {"loan_id": loan_id}).scalar()
-    if borrower_id is None or (user.role == policy.BORROWER and borrower_id != user.borrower_id):
+    if borrower_id is None or loan_refusal(user, borrower_id, lambda: True) == "missing":
         raise repo.LoanNotFound(loan_id)
     return borrower_id
 

@@ -358,8 +358,12 @@ def build_router(pages: Pages) -> APIRouter:
     @router.get("/loans/{loan_id}")
     def loan(request: Request, loan_id: str) -> Response:
         user = pages.user(request, "loan")
-        pages.check_loan(request, user, "loan", loan_id)
+        # The page's own read answers the ownership question (whose loan, delinquent today):
+        # nothing is shown before the check, and the loan is read once.
         ctx = _loan_context(user, loan_id)
+        shown = ctx["loan"]
+        access = pages.security.loan_access(user, shown.borrower_id, shown.delinquent)
+        pages._check(request, user, "loan", access, f"loan {loan_id}")
         return pages.render(request, "loan.html.j2", ctx, user=user)
 
     @router.post("/loans/{loan_id}/payments")

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from arrears.api import personal
-from arrears.api.deps import require_borrower_access, require_loan_access
+from arrears.api.deps import loan_refusal, require_borrower_access, require_loan_access
 from arrears.api.errors import NotFound
 from arrears.auth import (
     CurrentUser,
@@ -135,6 +135,9 @@ class ArrearsSecurity:
         except HTTPException:
             return "forbidden"
         return "ok"
+
+    def loan_access(self, user: WebUser, borrower_id: str, delinquent: bool) -> Access:
+        return loan_refusal(_current(user), borrower_id, lambda: delinquent) or "ok"
 
     def may_see_borrower(self, user: WebUser, borrower_id: str, on: date) -> Access:
         try:

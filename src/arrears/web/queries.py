@@ -4,7 +4,7 @@ the rules (`loans/`), the snapshots the COB and servicing wrote, or `reports/`."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, bindparam, func, or_, select
@@ -14,7 +14,14 @@ from arrears.loans.allocation import replay
 from arrears.loans.money import format_amount
 from arrears.loans.status import loan_status
 from arrears.store import tables as t
-from arrears.store.repository import read_loan
+from arrears.store.db import single_read
+from arrears.store.repository import (
+    READ_LOAN_ONCE,
+    LoanNotFound,
+    json_rows,
+    loan_record_from_json,
+    read_loan,
+)
 
 SEARCH_LIMIT = 50
 
@@ -163,6 +170,11 @@ class LoanPage:
     history: list[dict[str, Any]]
     events: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def delinquent(self) -> bool:
+        """Past due on the page's date (what lets a collector see the loan)."""
+        return bool(self.status["days_past_due"] > 0)
+
 
 def _status_dict(status: Any, currency: str) -> dict[str, Any]:
     return {
@@ -198,7 +210,7 @@ _P, _S, _E = t.Payment, t.StatusSnapshot, t.Event
 _LOAN_ID = bindparam("loan_id")
 _BORROWER_NAME = select(t.Borrower.name).where(t.Borrower.borrower_id == bindparam("borrower_id"))
 _PAGE_PAYMENTS = (
-    select(_P.payment_id, _P.paid_on, _P.amount, _P.reference, _P.reversed_at, _P.reversal_reason)
+    select(_P.payment_id, _P.paid_on, _P.amount, _P.reversed_at, _P.reference, _P.reversal_reason)
     .where(_P.loan_id == _LOAN_ID)
     .order_by(_P.paid_on, _P.payment_id)
 )
@@ -224,17 +236,67 @@ _PAGE_EVENTS = (
 )
 
 
+_PAGE_ONCE = READ_LOAN_ONCE.add_columns(
+    select(t.Borrower.name)
+    .where(t.Borrower.borrower_id == t.Loan.borrower_id)
+    .scalar_subquery()
+    .label("borrower_name"),
+    json_rows(
+        [
+            _S.as_of,
+            _S.status,
+            _S.days_past_due,
+            _S.bucket,
+            _S.classification,
+            _S.ifrs9_stage,
+            _S.outstanding_principal,
+        ],
+        _S.loan_id == t.Loan.loan_id,
+        [(_S.as_of, True)],
+        limit=60,
+    ).label("snapshots_json"),
+    json_rows(
+        [_E.seq, _E.type, _E.occurred_at, _E.payload],
+        _E.loan_id == t.Loan.loan_id,
+        [(_E.seq, True)],
+        limit=50,
+    ).label("events_json"),
+)
+
+
+def _iso(day: date | str) -> str:
+    return day if isinstance(day, str) else day.isoformat()
+
+
+def _utc(at: datetime | str) -> datetime:
+    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+    return moment.astimezone(UTC)
+
+
 def loan_page(engine: Engine, catalog: Catalog, loan_id: str, as_of: date) -> LoanPage:
     """Everything the loan page shows, on `as_of` (`LoanNotFound` if there is no such loan)."""
     # Columns, not ORM entities, only the rows shown, statements built once: this page is opened
-    # all day long.
-    params = {"loan_id": loan_id}
-    with engine.connect() as conn:
-        record = read_loan(conn, loan_id)
-        borrower_name = conn.execute(_BORROWER_NAME, {"borrower_id": record.borrower_id}).scalar()
-        pay_rows = conn.execute(_PAGE_PAYMENTS, params).all()
-        snaps = conn.execute(_PAGE_SNAPSHOTS, params).all()
-        events = conn.execute(_PAGE_EVENTS, params).all()
+    # all day long. On PostgreSQL it is one statement (one round trip), on SQLite five plus four.
+    if engine.dialect.name == "postgresql":
+        with single_read(engine) as conn:
+            row = conn.execute(_PAGE_ONCE, {"loan_id": loan_id}).first()
+        if row is None:
+            raise LoanNotFound(loan_id)
+        record = loan_record_from_json(row)
+        borrower_name = row.borrower_name
+        pay_rows = row.payments_json or []
+        snaps = row.snapshots_json or []
+        events = row.events_json or []
+    else:
+        params = {"loan_id": loan_id}
+        with engine.connect() as conn:
+            record = read_loan(conn, loan_id)
+            borrower_name = conn.execute(
+                _BORROWER_NAME, {"borrower_id": record.borrower_id}
+            ).scalar()
+            pay_rows = conn.execute(_PAGE_PAYMENTS, params).all()
+            snaps = conn.execute(_PAGE_SNAPSHOTS, params).all()
+            events = conn.execute(_PAGE_EVENTS, params).all()
     terms_ = record.loan.terms
     product = catalog.get(record.product)
     ccy = record.loan.terms.currency
@@ -267,28 +329,30 @@ def loan_page(engine: Engine, catalog: Catalog, loan_id: str, as_of: date) -> Lo
                 "mark": mark,
             }
         )
+    # Rows are positional (the statements' column order): dates are `date`s from the separate
+    # statements and ISO text from the JSON one, hence `_iso`.
     payments = [
         {
-            "payment_id": p.payment_id,
-            "paid_on": p.paid_on.isoformat(),
-            "amount": money(p.amount, ccy),
-            "reference": p.reference or "",
-            "reversed": p.reversed_at is not None,
-            "reversal_reason": p.reversal_reason or "",
+            "payment_id": payment_id,
+            "paid_on": _iso(paid_on),
+            "amount": money(amount, ccy),
+            "reference": reference or "",
+            "reversed": reversed_at is not None,
+            "reversal_reason": reversal_reason or "",
         }
-        for p in pay_rows
+        for payment_id, paid_on, amount, reversed_at, reference, reversal_reason in pay_rows
     ]
     history = [
         {
-            "as_of": s.as_of.isoformat(),
-            "status": s.status,
-            "days_past_due": s.days_past_due,
-            "bucket": s.bucket,
-            "classification": s.classification,
-            "ifrs9_stage": str(s.ifrs9_stage),
-            "outstanding": money(s.outstanding_principal, ccy),
+            "as_of": _iso(on),
+            "status": status_,
+            "days_past_due": dpd,
+            "bucket": bucket,
+            "classification": classification,
+            "ifrs9_stage": str(stage),
+            "outstanding": money(outstanding, ccy),
         }
-        for s in snaps
+        for on, status_, dpd, bucket, classification, stage, outstanding in snaps
     ]
     terms = [
         ("Product", "产品", record.product),
@@ -321,12 +385,12 @@ def loan_page(engine: Engine, catalog: Catalog, loan_id: str, as_of: date) -> Lo
         history=history,
         events=[
             {
-                "seq": e.seq,
-                "type": e.type,
-                "occurred_at": e.occurred_at.strftime("%Y-%m-%d %H:%M"),
-                "payload": ", ".join(f"{k}={v}" for k, v in (e.payload or {}).items()),
+                "seq": seq,
+                "type": type_,
+                "occurred_at": _utc(occurred_at).strftime("%Y-%m-%d %H:%M"),
+                "payload": ", ".join(f"{k}={v}" for k, v in (payload or {}).items()),
             }
-            for e in events
+            for seq, type_, occurred_at, payload in events
         ],
     )
 

@@ -88,6 +88,11 @@ class WebSecurity(Protocol):
         delinquent loans only."""
         ...
 
+    def loan_access(self, user: WebUser, borrower_id: str, delinquent: bool) -> Access:
+        """`may_see_loan` for a loan already read: its borrower and whether it is delinquent
+        today."""
+        ...
+
     def may_see_borrower(self, user: WebUser, borrower_id: str, on: date) -> Access: ...
 
     def borrower_view(
