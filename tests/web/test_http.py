@@ -153,3 +153,31 @@ def test_search_by_product_bucket_and_phone(site):
     )
     assert ">L00008<" in phone and ">L00008<" in name  # 周杰, +86 15317199101
     assert "15317199101" not in phone  # lists show the last four digits only
+
+
+def test_loan_page_ownership_and_older_events(site):
+    # The loan page decides ownership from its own read: a borrower sees only their loans (404
+    # for another's), a collector only delinquent ones (403); the older-events rows the same.
+    with closing(_signed_in(site, "b0002")) as client:
+        assert client.get("/loans/L00001").status_code == 200  # B0002's own
+        assert client.get("/loans/L00008").status_code == 404  # B0009's
+        assert client.get("/loans/L00008/events?before=999999999").status_code == 404
+        own = client.get("/loans/L00001/events?before=999999999")
+        assert own.status_code == 200 and "<html" not in own.text  # rows only, for htmx
+    with closing(_signed_in(site, "collector")) as client:
+        assert client.get("/loans/L00001").status_code == 403  # not delinquent
+        assert client.get("/loans/L00001/events?before=999999999").status_code == 403
+        assert client.get("/loans/L00008").status_code == 200  # 54 days past due
+        assert client.get("/loans/L00099999").status_code == 404
+    with closing(_signed_in(site, "admin")) as client:
+        page = client.get("/loans/L00008").text
+        rows = re.findall(r"<tr><td>(\d+)</td><td>\d{4}-\d\d-\d\d \d\d:\d\d</td>", page)
+        assert rows, "the page lists the loan's newest events"
+        older = client.get(f"/loans/L00008/events?before={rows[-1]}")
+        assert older.status_code == 200
+        older_seqs = re.findall(r"<tr><td>(\d+)</td>", older.text)
+        assert all(int(s) < int(rows[-1]) for s in older_seqs)
+        everything = client.get("/loans/L00008/events?before=999999999")
+        all_seqs = [int(s) for s in re.findall(r"<tr><td>(\d+)</td>", everything.text)]
+        assert all_seqs[: len(rows)] == [int(s) for s in rows]  # the same newest-first order
+        assert client.get("/loans/L00008/events?before=soon").status_code == 422

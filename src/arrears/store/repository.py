@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, ScalarSelect, bindparam, delete, func, insert, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.orm import Session
@@ -212,19 +212,23 @@ def json_rows(
             .where(where)
             .scalar_subquery()
         )
-    inner = (
-        select(*columns, *(c for c, _ in order_by))
+    rows = (
+        select(*columns)
         .where(where)
         .order_by(*(c.desc() if desc else c for c, desc in order_by))
         .limit(limit)
-        .correlate(_L)  # a FROM subquery is not correlated by itself: say to which loan
-        .subquery()
     )
-    n = len(columns)
-    cols = list(inner.c)
-    order = [cols[n + k].desc() if desc else cols[n + k] for k, (_, desc) in enumerate(order_by)]
+    return json_array_of(rows, [(c.key, desc) for c, desc in order_by])
+
+
+def json_array_of(rows: Select[Any], order_by: Sequence[tuple[str, bool]]) -> ScalarSelect[Any]:
+    """`(SELECT json_agg(json_build_array(…) ORDER BY …) FROM (rows) AS r)`: any statement's
+    rows (which may filter, window and limit) as one JSON array, ordered by the named columns
+    of `rows` ((name, descending) pairs). `rows` is correlated to the loan being read."""
+    sub = rows.correlate(_L).subquery()  # a FROM subquery is not correlated by itself
+    order = [sub.c[name].desc() if desc else sub.c[name] for name, desc in order_by]
     return select(
-        func.json_agg(aggregate_order_by(func.json_build_array(*cols[:n]), *order))
+        func.json_agg(aggregate_order_by(func.json_build_array(*sub.c), *order))
     ).scalar_subquery()
 
 

@@ -65,6 +65,9 @@ def _env() -> Environment:
         autoescape=select_autoescape(["html", "j2"], default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates ship inside the package and do not change under a running server: checking
+        # each file's time on every page was measurable under load.
+        auto_reload=False,
     )
     env.globals["STATIC"] = STATIC_URL
     env.globals["ECHARTS"] = ECHARTS_URL
@@ -351,6 +354,7 @@ def build_router(pages: Pages) -> APIRouter:
             raise _NotFound(f"loan {loan_id}") from None
         return {
             "loan": page,
+            "events_first": queries.EVENTS_FIRST,
             "can_post": allowed(user, "post_payment"),
             "payment_key": uuid.uuid4().hex,
         }
@@ -365,6 +369,15 @@ def build_router(pages: Pages) -> APIRouter:
         access = pages.security.loan_access(user, shown.borrower_id, shown.delinquent)
         pages._check(request, user, "loan", access, f"loan {loan_id}")
         return pages.render(request, "loan.html.j2", ctx, user=user)
+
+    @router.get("/loans/{loan_id}/events")
+    def loan_events(request: Request, loan_id: str, before: int) -> Response:
+        """Older events of the loan page, as table rows (htmx)."""
+        user = pages.user(request, "loan")
+        pages.check_loan(request, user, "loan", loan_id)
+        events = queries.loan_events(pages.engine, loan_id, before)
+        ctx = {"events": events, "loan_id": loan_id, "limit": queries.EVENTS_MORE}
+        return pages.render(request, "_loan_events.html.j2", ctx, user=user)
 
     @router.post("/loans/{loan_id}/payments")
     async def post_payment(request: Request, loan_id: str) -> Response:

@@ -79,19 +79,22 @@ class Labels:
         return "" if pair is None else self(*pair)
 
     def code(self, kind: str, value: object) -> str:
-        names = {
-            "status": STATUS_NAMES,
-            "class": CLASS_NAMES,
-            "stage": STAGE_NAMES,
-            "mark": MARK_NAMES,
-            "role": ROLE_NAMES,
-            "method": METHOD_NAMES,
-            "kind": KIND_NAMES,
-        }[kind]
+        names = _CODE_NAMES[kind]
         key = str(value)
         if key not in names:
             return key
         return self(*names[key])
+
+
+_CODE_NAMES: dict[str, dict[str, tuple[str, str]]] = {
+    "status": STATUS_NAMES,
+    "class": CLASS_NAMES,
+    "stage": STAGE_NAMES,
+    "mark": MARK_NAMES,
+    "role": ROLE_NAMES,
+    "method": METHOD_NAMES,
+    "kind": KIND_NAMES,
+}
 
 
 # ------------------------------------------------------------------ collection (issue 5)

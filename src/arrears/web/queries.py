@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, func, or_, select
+from sqlalchemy import Engine, Select, and_, bindparam, func, or_, select
 
 from arrears.catalog import Catalog
 from arrears.loans.allocation import replay
@@ -18,6 +18,7 @@ from arrears.store.db import single_read
 from arrears.store.repository import (
     READ_LOAN_ONCE,
     LoanNotFound,
+    json_array_of,
     json_rows,
     loan_record_from_json,
     read_loan,
@@ -214,52 +215,79 @@ _PAGE_PAYMENTS = (
     .where(_P.loan_id == _LOAN_ID)
     .order_by(_P.paid_on, _P.payment_id)
 )
-_PAGE_SNAPSHOTS = (
-    select(
-        _S.as_of,
-        _S.status,
-        _S.days_past_due,
-        _S.bucket,
-        _S.classification,
-        _S.ifrs9_stage,
-        _S.outstanding_principal,
-    )
-    .where(_S.loan_id == _LOAN_ID)
-    .order_by(_S.as_of.desc())
-    .limit(60)
+# The status history shows changes, not days: a snapshot is listed when its status, bucket,
+# class or stage differs from the day before (and the newest one, the status today). Sixty
+# identical daily rows told a reader less than the three dates on which the loan moved.
+HISTORY_LIMIT = 60
+EVENTS_FIRST = 20  # on the page; older ones load on demand (`loan_events`)
+EVENTS_MORE = 50
+_HISTORY_COLUMNS = (
+    _S.as_of,
+    _S.status,
+    _S.days_past_due,
+    _S.bucket,
+    _S.classification,
+    _S.ifrs9_stage,
+    _S.outstanding_principal,
 )
+
+
+def _status_changes(loan_match: Any) -> Select[Any]:
+    by_day = {"order_by": _S.as_of}
+    marked = (
+        select(
+            *_HISTORY_COLUMNS,
+            func.lag(_S.status).over(**by_day).label("prev_status"),
+            func.lag(_S.bucket).over(**by_day).label("prev_bucket"),
+            func.lag(_S.classification).over(**by_day).label("prev_class"),
+            func.lag(_S.ifrs9_stage).over(**by_day).label("prev_stage"),
+            func.row_number().over(order_by=_S.as_of.desc()).label("newest"),
+        )
+        .where(loan_match)
+        .correlate(t.Loan)
+        .subquery()
+    )
+    c = marked.c
+    return (
+        select(*(c[col.key] for col in _HISTORY_COLUMNS))
+        .where(
+            or_(
+                c.newest == 1,
+                c.prev_status.is_distinct_from(c.status),
+                c.prev_bucket.is_distinct_from(c.bucket),
+                c.prev_class.is_distinct_from(c.classification),
+                c.prev_stage.is_distinct_from(c.ifrs9_stage),
+            )
+        )
+        .order_by(c.as_of.desc())
+        .limit(HISTORY_LIMIT)
+    )
+
+
+_PAGE_HISTORY = _status_changes(_S.loan_id == _LOAN_ID)
+_EVENT_COLUMNS = (_E.seq, _E.type, _E.occurred_at, _E.payload)
 _PAGE_EVENTS = (
-    select(_E.seq, _E.type, _E.occurred_at, _E.payload)
+    select(*_EVENT_COLUMNS)
     .where(_E.loan_id == _LOAN_ID)
     .order_by(_E.seq.desc())
-    .limit(50)
+    .limit(EVENTS_FIRST)
 )
-
-
+_OLDER_EVENTS = (
+    select(*_EVENT_COLUMNS)
+    .where(_E.loan_id == _LOAN_ID, _E.seq < bindparam("before"))
+    .order_by(_E.seq.desc())
+    .limit(EVENTS_MORE)
+)
 _PAGE_ONCE = READ_LOAN_ONCE.add_columns(
     select(t.Borrower.name)
     .where(t.Borrower.borrower_id == t.Loan.borrower_id)
     .scalar_subquery()
     .label("borrower_name"),
+    json_array_of(_status_changes(_S.loan_id == t.Loan.loan_id), [("as_of", True)]).label(
+        "history_json"
+    ),
     json_rows(
-        [
-            _S.as_of,
-            _S.status,
-            _S.days_past_due,
-            _S.bucket,
-            _S.classification,
-            _S.ifrs9_stage,
-            _S.outstanding_principal,
-        ],
-        _S.loan_id == t.Loan.loan_id,
-        [(_S.as_of, True)],
-        limit=60,
-    ).label("snapshots_json"),
-    json_rows(
-        [_E.seq, _E.type, _E.occurred_at, _E.payload],
-        _E.loan_id == t.Loan.loan_id,
-        [(_E.seq, True)],
-        limit=50,
+        list(_EVENT_COLUMNS), _E.loan_id == t.Loan.loan_id, [(_E.seq, True)], limit=EVENTS_FIRST
     ).label("events_json"),
 )
 
@@ -285,7 +313,7 @@ def loan_page(engine: Engine, catalog: Catalog, loan_id: str, as_of: date) -> Lo
         record = loan_record_from_json(row)
         borrower_name = row.borrower_name
         pay_rows = row.payments_json or []
-        snaps = row.snapshots_json or []
+        snaps = row.history_json or []
         events = row.events_json or []
     else:
         params = {"loan_id": loan_id}
@@ -295,7 +323,7 @@ def loan_page(engine: Engine, catalog: Catalog, loan_id: str, as_of: date) -> Lo
                 _BORROWER_NAME, {"borrower_id": record.borrower_id}
             ).scalar()
             pay_rows = conn.execute(_PAGE_PAYMENTS, params).all()
-            snaps = conn.execute(_PAGE_SNAPSHOTS, params).all()
+            snaps = conn.execute(_PAGE_HISTORY, params).all()
             events = conn.execute(_PAGE_EVENTS, params).all()
     terms_ = record.loan.terms
     product = catalog.get(record.product)
@@ -383,16 +411,28 @@ def loan_page(engine: Engine, catalog: Catalog, loan_id: str, as_of: date) -> Lo
         schedule=schedule,
         payments=payments,
         history=history,
-        events=[
-            {
-                "seq": seq,
-                "type": type_,
-                "occurred_at": _utc(occurred_at).strftime("%Y-%m-%d %H:%M"),
-                "payload": ", ".join(f"{k}={v}" for k, v in (payload or {}).items()),
-            }
-            for seq, type_, occurred_at, payload in events
-        ],
+        events=_event_rows(events),
     )
+
+
+def _event_rows(rows: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "seq": seq,
+            "type": type_,
+            "occurred_at": _utc(occurred_at).strftime("%Y-%m-%d %H:%M"),
+            "payload": ", ".join(f"{k}={v}" for k, v in (payload or {}).items()),
+        }
+        for seq, type_, occurred_at, payload in rows
+    ]
+
+
+def loan_events(engine: Engine, loan_id: str, before: int) -> list[dict[str, Any]]:
+    """The loan's events older than `before` (an event `seq`), newest first, `EVENTS_MORE` at
+    most: the page's "older events" button."""
+    with single_read(engine) as conn:
+        rows = conn.execute(_OLDER_EVENTS, {"loan_id": loan_id, "before": before}).all()
+    return _event_rows(rows)
 
 
 def status_view(view: Any) -> dict[str, Any]:
