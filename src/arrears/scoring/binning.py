@@ -143,6 +143,14 @@ def woe_and_iv(rows: np.ndarray, bads: np.ndarray) -> tuple[np.ndarray, float]:
     return woe, iv
 
 
+def fold_woe(index: np.ndarray, y: np.ndarray, n_bins: int) -> np.ndarray:
+    """The WoE of each of `n_bins` bins from these rows alone (`index`: their bins, `y`: their
+    targets) — used to give an inner cross-validation fold WoE its held-out rows never shaped."""
+    rows = np.bincount(index, minlength=n_bins)
+    bads = np.bincount(index, weights=y, minlength=n_bins)
+    return woe_and_iv(rows, bads)[0]
+
+
 def fit_binning(
     name: str,
     values: Any,
