@@ -189,3 +189,22 @@ def test_gbm_rounds_come_from_early_stopping_on_a_held_out_part_of_its_rows(halv
     assert chosen["monotone"]["inquiries_6m"] == 1 and chosen["monotone"]["monthly_income"] == -1
     again = GbmChallenger.from_dict(json.loads(json.dumps(model.to_dict())))
     assert again.chosen() == chosen
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**16), st.sampled_from(C_GRID))
+def test_the_inner_regressions_solve_scikit_learns_objective(seed, c):
+    """The inner cross-validation's own Newton path lands where scikit-learn's
+    `LogisticRegression(C=…)` does, collinear columns included."""
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(800, 6))
+    X[:, 1] = X[:, 0] + 0.05 * rng.normal(size=800)
+    y = (rng.random(800) < 1 / (1 + np.exp(-(1.5 * X[:, 0] - X[:, 2] - 1.2)))).astype(int)
+    grid = tuple(g for g in C_GRID if g <= c)
+    intercept, coef = scorecard_module.logistic_path(X, y, grid)[-1]
+    reference = LogisticRegression(C=c, solver="newton-cholesky", tol=1e-10, max_iter=500)
+    reference.fit(X, y)
+    assert intercept == pytest.approx(reference.intercept_[0], abs=1e-6)
+    assert coef == pytest.approx(reference.coef_[0], abs=1e-6)

@@ -40,6 +40,50 @@ def scaling(base_points: float, base_odds: float, pdo: float) -> tuple[float, fl
     return base_points - factor * math.log(base_odds), factor
 
 
+def logistic_path(
+    X: np.ndarray, y: np.ndarray, grid: tuple[float, ...]
+) -> list[tuple[float, np.ndarray]]:
+    """(intercept, coefficients) of the L2 logistic regression at each `C` of `grid` — the
+    objective of scikit-learn's `LogisticRegression(C=…)`: Σ log-loss + ‖β‖² / (2C), the
+    intercept not penalised. Newton steps with step halving, each `C` started from the previous
+    one's solution: on a few dozen WoE columns a whole grid costs a few milliseconds, where a
+    fresh scikit-learn fit per `C` and fold spends most of its time checking its input."""
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    A = np.column_stack([np.ones(len(y)), X])
+    theta = np.zeros(A.shape[1])
+    out = []
+
+    def objective(t: np.ndarray, penalty: np.ndarray) -> float:
+        z = A @ t
+        # log(1 + e^z) − y·z, stable for large |z|
+        return float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * np.sum(penalty * t * t))
+
+    for c in grid:
+        penalty = np.full(A.shape[1], 1.0 / c)
+        penalty[0] = 0.0
+        current = objective(theta, penalty)
+        for _ in range(100):
+            p = 1.0 / (1.0 + np.exp(-(A @ theta)))
+            gradient = A.T @ (p - y) + penalty * theta
+            hessian = (A * (p * (1 - p))[:, None]).T @ A + np.diag(penalty)
+            step = np.linalg.solve(hessian + 1e-10 * np.eye(len(theta)), gradient)
+            t = 1.0
+            while t > 1e-6:
+                candidate = theta - t * step
+                value = objective(candidate, penalty)
+                if value <= current:
+                    break
+                t /= 2
+            else:
+                break  # no descent left: at the optimum to machine precision
+            theta, improvement, current = candidate, current - value, value
+            if improvement < 1e-10 * (1.0 + abs(current)):
+                break
+        out.append((float(theta[0]), theta[1:].copy()))
+    return out
+
+
 def inner_folds(
     y: np.ndarray, folds: int, seed: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -84,10 +128,9 @@ def choose_C(
         matrix = np.column_stack(
             [fold_woe(index[fit_rows], y[fit_rows], n)[index] for index, n in bins]
         )
-        for j, c in enumerate(grid):
-            model = LogisticRegression(C=c, solver="newton-cholesky", max_iter=100)
-            model.fit(matrix[fit_rows], y[fit_rows])
-            scores[k, j] = metrics.auc(y[held_rows], model.decision_function(matrix[held_rows]))
+        path = logistic_path(matrix[fit_rows], y[fit_rows], grid)
+        for j, (intercept, coef) in enumerate(path):
+            scores[k, j] = metrics.auc(y[held_rows], intercept + matrix[held_rows] @ coef)
     mean = scores.mean(axis=0)
     best = int(np.argmax(mean))  # the first maximum: grid is ascending
     return float(grid[best]), [float(v) for v in mean]
@@ -146,6 +189,15 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitting
 
     def fit(self, X: Any, y: Any) -> Scorecard:
+        from threadpoolctl import threadpool_limits  # scikit-learn's own dependency
+
+        # One BLAS thread: the regressions here are on a few dozen WoE columns, where OpenBLAS's
+        # threads only spin — on a busy 2-core machine they made a fit five to ten times slower
+        # (Lending Club: 5.4 s against 0.9 s). The characteristics are binned on `n_jobs` threads.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(X, y)
+
+    def _fit(self, X: Any, y: Any) -> Scorecard:
         frame = to_polars(X)
         target = to_target(y)
         if frame.height != target.size:
