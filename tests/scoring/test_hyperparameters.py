@@ -71,9 +71,7 @@ def test_each_inner_fold_gets_woe_from_its_training_part_only(halves, monkeypatc
 
     monkeypatch.setattr(scorecard_module, "fold_woe", spy)
     card = Scorecard(special_codes={"monthly_income": [-1]}).fit(X, y)
-    n_features = len(
-        [n for n in card.feature_names_in_ if card.binnings_[n].iv >= card.min_iv]
-    )
+    n_features = len([n for n in card.feature_names_in_ if card.binnings_[n].iv >= card.min_iv])
     assert len(calls) == 5 * n_features
     for k, (fit_rows, held_rows) in enumerate(folds):
         assert np.intersect1d(fit_rows, held_rows).size == 0

@@ -84,9 +84,7 @@ def logistic_path(
     return out
 
 
-def inner_folds(
-    y: np.ndarray, folds: int, seed: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
+def inner_folds(y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(training part, held-out part) row positions of each of `folds` stratified folds of the
     rows `y` describes — shuffled with the fixed `seed`, every row held out exactly once, each
     fold's bad rate as close to the whole's as whole rows allow."""
