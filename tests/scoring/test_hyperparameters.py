@@ -56,7 +56,7 @@ def test_the_choice_depends_on_the_rows_given_to_fit_alone(halves, cv_card):
     assert again.coef_ == pytest.approx(cv_card.coef_)
 
 
-def test_each_inner_fold_gets_woe_from_its_training_part_only(halves, monkeypatch):
+def test_each_inner_fold_gets_woe_and_iv_from_its_training_part_only(halves, monkeypatch):
     """A direct check inside fit: every WoE table of the inner cross-validation is computed from
     exactly one fold's training part (its rows' targets, in its rows' order) — never from a row
     of that fold's held-out part, and never from a row outside X."""
@@ -112,15 +112,16 @@ def test_fold_woe_counts_only_the_rows_it_is_given(data):
     part = np.array(sorted(data.draw(st.sets(st.integers(0, n - 1), min_size=2))))
     if y[part].min() == y[part].max():
         return  # WoE needs a bad and a good among the rows given
-    woe = fold_woe(index[part], y[part], n_bins)
+    woe, iv = fold_woe(index[part], y[part], n_bins)
     rows = np.bincount(index[part], minlength=n_bins)
     bads = np.bincount(index[part], weights=y[part], minlength=n_bins)
-    assert woe == pytest.approx(woe_and_iv(rows, bads)[0])
+    expected_woe, expected_iv = woe_and_iv(rows, bads)
+    assert woe == pytest.approx(expected_woe) and iv == pytest.approx(expected_iv)
     # changing every target outside the part changes nothing
     flipped = y.copy()
     outside = np.setdiff1d(np.arange(n), part)
     flipped[outside] = 1 - flipped[outside]
-    assert fold_woe(index[part], flipped[part], n_bins) == pytest.approx(woe)
+    assert fold_woe(index[part], flipped[part], n_bins)[0] == pytest.approx(woe)
 
 
 def test_a_given_c_is_used_as_given(halves):
@@ -206,3 +207,17 @@ def test_the_inner_regressions_solve_scikit_learns_objective(seed, c):
     reference.fit(X, y)
     assert intercept == pytest.approx(reference.intercept_[0], abs=1e-6)
     assert coef == pytest.approx(reference.coef_[0], abs=1e-6)
+
+
+def test_the_inner_fits_drop_wrong_signed_columns_as_fit_does():
+    """y depends on x alone; the columns are x + e and e, so the unpruned fit cancels e with a
+    negative weight on the second column — which goes (the least IV), and the rest refits."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=3000)
+    e = rng.normal(size=3000)
+    y = (rng.random(3000) < 1 / (1 + np.exp(-(2 * x - 1)))).astype(int)
+    X = np.column_stack([x + e, e])
+    _, unpruned = scorecard_module.logistic_path(X, y, (10.0,))[0]
+    assert unpruned[0] > 0 > unpruned[1]
+    keep, (_, coef), _ = scorecard_module.signed_fit(X, y, 10.0, [0.5, 0.1])
+    assert keep == [0] and coef.shape == (1,) and coef[0] > 0

@@ -41,17 +41,18 @@ def scaling(base_points: float, base_odds: float, pdo: float) -> tuple[float, fl
 
 
 def logistic_path(
-    X: np.ndarray, y: np.ndarray, grid: tuple[float, ...]
+    X: np.ndarray, y: np.ndarray, grid: tuple[float, ...], start: np.ndarray | None = None
 ) -> list[tuple[float, np.ndarray]]:
     """(intercept, coefficients) of the L2 logistic regression at each `C` of `grid` — the
     objective of scikit-learn's `LogisticRegression(C=…)`: Σ log-loss + ‖β‖² / (2C), the
     intercept not penalised. Newton steps with step halving, each `C` started from the previous
-    one's solution: on a few dozen WoE columns a whole grid costs a few milliseconds, where a
-    fresh scikit-learn fit per `C` and fold spends most of its time checking its input."""
+    one's solution (the first from `start`, [intercept, *coefficients], if given): on a few dozen
+    WoE columns a whole grid costs a few milliseconds, where a fresh scikit-learn fit per `C`
+    and fold spends most of its time checking its input."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     A = np.column_stack([np.ones(len(y)), X])
-    theta = np.zeros(A.shape[1])
+    theta = np.zeros(A.shape[1]) if start is None else np.asarray(start, dtype=np.float64).copy()
     out = []
 
     def objective(t: np.ndarray, penalty: np.ndarray) -> float:
@@ -84,6 +85,28 @@ def logistic_path(
     return out
 
 
+def signed_fit(
+    X: np.ndarray, y: np.ndarray, c: float, ivs: list[float], start: np.ndarray | None = None
+) -> tuple[list[int], tuple[float, np.ndarray], np.ndarray]:
+    """The regression exactly as `Scorecard.fit` makes it: fit at `C`=`c`, and while some
+    coefficient is non-positive drop the column with the least IV among those and refit (each
+    refit starts from the last solution). The columns kept, the (intercept, coefficients) on
+    them, and the first, unpruned solution (a warm start for the next `C`)."""
+    keep = list(range(X.shape[1]))
+    theta = np.zeros(X.shape[1] + 1) if start is None else start
+    first = None
+    while True:
+        intercept, coef = logistic_path(X[:, keep], y, (c,), start=theta)[0]
+        if first is None:
+            first = np.concatenate([[intercept], coef])
+        wrong = [i for i, v in enumerate(coef) if v <= 0]
+        if not wrong or len(keep) == 1:
+            return keep, (intercept, coef), first
+        drop = min(wrong, key=lambda i: ivs[keep[i]])
+        keep.pop(drop)
+        theta = np.concatenate([[intercept], np.delete(coef, drop)])
+
+
 def inner_folds(y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(training part, held-out part) row positions of each of `folds` stratified folds of the
     rows `y` describes — shuffled with the fixed `seed`, every row held out exactly once, each
@@ -114,21 +137,26 @@ def choose_C(
     `bins` holds, per characteristic, the bin of every training row and the number of bins;
     `y` the training rows' targets. Only these rows take part. They are split into `folds`
     stratified folds (shuffled with the fixed `seed`, so a fit is repeatable); in each fold the
-    WoE are recomputed from the fold's training part alone (`fold_woe`), so the held-out part
-    is scored exactly as new applicants would be, and a regression per `C` is fitted on the
-    training part and ranked by AUC on the held-out part. The cut points themselves were found
+    WoE and IV are recomputed from the fold's training part alone (`fold_woe`), so the
+    held-out part is scored exactly as new applicants would be; per `C` the regression is
+    fitted on the training part as `fit` makes it — dropping wrong-signed columns, weakest IV
+    first (`signed_fit`) — and ranked by AUC on the held-out part. The cut points themselves were found
     on all the rows passed in (re-running the optimiser per fold would cost five binnings);
     that makes the inner AUCs a little optimistic for every `C` alike. Ties go to the smaller
     `C` (stronger shrinkage)."""
     y = np.asarray(y).astype(np.int64)
     scores = np.zeros((folds, len(grid)))
     for k, (fit_rows, held_rows) in enumerate(inner_folds(y, folds, seed)):
+        tables = [fold_woe(index[fit_rows], y[fit_rows], n) for index, n in bins]
         matrix = np.column_stack(
-            [fold_woe(index[fit_rows], y[fit_rows], n)[index] for index, n in bins]
+            [woe[index] for (woe, _), (index, _) in zip(tables, bins, strict=True)]
         )
-        path = logistic_path(matrix[fit_rows], y[fit_rows], grid)
-        for j, (intercept, coef) in enumerate(path):
-            scores[k, j] = metrics.auc(y[held_rows], intercept + matrix[held_rows] @ coef)
+        ivs = [iv for _, iv in tables]
+        warm = None
+        for j, c in enumerate(grid):
+            keep, (intercept, coef), warm = signed_fit(matrix[fit_rows], y[fit_rows], c, ivs, warm)
+            risk = intercept + matrix[held_rows][:, keep] @ coef
+            scores[k, j] = metrics.auc(y[held_rows], risk)
     mean = scores.mean(axis=0)
     best = int(np.argmax(mean))  # the first maximum: grid is ascending
     return float(grid[best]), [float(v) for v in mean]
