@@ -140,10 +140,10 @@ def choose_C(
     WoE and IV are recomputed from the fold's training part alone (`fold_woe`), so the
     held-out part is scored exactly as new applicants would be; per `C` the regression is
     fitted on the training part as `fit` makes it — dropping wrong-signed columns, weakest IV
-    first (`signed_fit`) — and ranked by AUC on the held-out part. The cut points themselves were found
-    on all the rows passed in (re-running the optimiser per fold would cost five binnings);
-    that makes the inner AUCs a little optimistic for every `C` alike. Ties go to the smaller
-    `C` (stronger shrinkage)."""
+    first (`signed_fit`) — and ranked by AUC on the held-out part. The cut points themselves
+    were found on all the rows passed in (re-running the optimiser per fold would cost five
+    binnings); that makes the inner AUCs a little optimistic for every `C` alike. Ties go to
+    the smaller `C` (stronger shrinkage)."""
     y = np.asarray(y).astype(np.int64)
     scores = np.zeros((folds, len(grid)))
     for k, (fit_rows, held_rows) in enumerate(inner_folds(y, folds, seed)):
