@@ -85,7 +85,11 @@ def test_the_api_scores_with_the_champion(api: Api, tmp_path: Path) -> None:
     assert high_risk["score"] < low_risk.json()["score"]
     # the model's reason codes: many inquiries cost the most points, named in both languages
     top = high_risk["score_reasons"][0]
-    assert top == {"code": "inquiries_6m", "en": "Credit inquiries in 6 months", "zh": "近6个月征信查询次数"}
+    assert top == {
+        "code": "inquiries_6m",
+        "en": "Credit inquiries in 6 months",
+        "zh": "近6个月征信查询次数",
+    }
     # a given score still wins over the champion
     assert api.post(URL, {**BODY, "score": 650}, role="risk").json()["score"] == 650
 
