@@ -230,3 +230,74 @@ def test_read_from_the_collection_tables_on_every_database(book, close):  # noqa
     assert set(cf.CASE_FEATURES) <= set(rows.columns)
     assert f.collection_features(history)[-len(cf.CASE_FEATURES) :] == cf.CASE_FEATURES
     assert rows.filter(pl.col("loan_id") == "L-1").get_column("attempts_7d").item() == 2
+
+
+# ------------------------------------------------------------------ training uses them
+
+
+def _synthetic_cases(history: f.History, seed: int = 3) -> cf.CaseHistory:
+    """One case per loan from its first overdue month-end, and a call three days before each
+    overdue month-end whose outcome leans on what the borrower will do (as the simulator's
+    collectors' borrowers do: one who will pay promises)."""
+    import numpy as np
+
+    snaps = history.snapshots.sort("loan_id", "as_of")
+    nxt = snaps.with_columns(
+        (pl.col("days_past_due").shift(-1).over("loan_id") == 0).fill_null(False).alias("_cures")
+    ).filter(pl.col("days_past_due") > 0)
+    first = nxt.group_by("loan_id").agg(pl.col("as_of").min().alias("opened_on"))
+    cases = first.select(
+        pl.col("loan_id").alias("case_id"), "opened_on", pl.lit(None, pl.Date).alias("closed_on")
+    )
+    links = first.select(
+        "loan_id", pl.col("loan_id").alias("case_id"), pl.col("opened_on").alias("added_on")
+    )
+    rng = np.random.default_rng(seed)
+    draw = rng.random(nxt.height)
+    promise = np.where(nxt.get_column("_cures").to_numpy(), draw < 0.7, draw < 0.2)
+    contacts = nxt.select(
+        pl.col("loan_id").alias("case_id"),
+        (pl.col("as_of") - pl.duration(days=3)).alias("day"),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("seq"),
+        pl.lit("outbound").alias("direction"),
+        pl.lit("debtor").alias("party"),
+        pl.Series(np.where(promise, "promise", "no_answer")).alias("outcome"),
+        pl.lit(True).alias("sent"),
+    )
+    stages = first.select(
+        pl.col("loan_id").alias("case_id"),
+        pl.col("opened_on").alias("day"),
+        pl.lit(0, pl.Int64).alias("seq"),
+        pl.lit("early").alias("stage"),
+    )
+    none = cf.CaseHistory.none()
+    return cf.CaseHistory(
+        links.cast(cf.LINK_SCHEMA), cases.cast(cf.CASE_SCHEMA), contacts.cast(cf.CONTACT_SCHEMA),
+        none.promises, none.disputes, none.hardship, stages.cast(cf.STAGE_SCHEMA),
+    )  # fmt: skip
+
+
+def test_a_collection_model_trains_on_case_history(sim_book, tmp_path):
+    from dataclasses import replace
+
+    from arrears.scoring.service import train_from_history
+    from arrears.store.db import make_engine
+
+    engine = make_engine(f"sqlite:///{sim_book / 'arrears.db'}")
+    try:
+        history = f.read_history(engine)
+    finally:
+        engine.dispose()
+    assert history.cases is not None and history.cases.empty  # the simulated book has no cases
+    plain = f.training_frame(history, "collection")
+    assert not set(cf.CASE_FEATURES) & set(plain.columns)  # no case anywhere: snapshots only
+
+    with_cases = replace(history, cases=_synthetic_cases(history))
+    frame = f.training_frame(with_cases, "collection")
+    assert set(cf.CASE_FEATURES) <= set(frame.columns) and frame.height == plain.height
+    result = train_from_history(
+        None, kind="collection", method="scorecard", out=tmp_path / "c", history=with_cases
+    )
+    used = [x["name"] for x in result.meta["features"]]
+    assert {"rpc_30d", "rpc_7d", "last_outcome"} & set(used), used
+    assert result.metrics["validation"]["auc"] > 0.6
