@@ -787,7 +787,9 @@ def decide(
         and product_rules(policy, app).blacklist
         and decision.decision != "decline"
     ):
-        reasons = (BLACKLIST_PHONE, *(r for r in decision.reasons if r.code != "SCORE_APPROVE"))
+        # an approval's own reasons (score met, amount cut to the limit) no longer apply
+        kept = (r for r in decision.reasons if r.code not in ("SCORE_APPROVE", "LIMIT_REDUCED"))
+        reasons = (BLACKLIST_PHONE, *kept)
         decision = replace(decision, decision="refer", reasons=reasons, approved_amount=None)
     return decision
 
