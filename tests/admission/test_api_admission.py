@@ -66,7 +66,8 @@ def test_the_borrowers_delinquency_in_the_book_declines(closed: Api) -> None:
 
 def test_no_score_refers_unless_the_app_has_a_scorer(api: Api) -> None:
     body = {k: v for k, v in BODY.items() if k != "score"}
-    assert api.post(URL, body, role="risk").json()["reason_codes"] == ["SCORE_MISSING"]
+    # no champion model either: rules only, and the answer says so
+    assert api.post(URL, body, role="risk").json()["reason_codes"] == ["NO_CHAMPION"]
     api.client.app.state.admission_scorer = lambda frame: [700.0] * frame.height  # type: ignore[attr-defined]
     scored = api.post(URL, body, role="risk").json()
     assert scored["score"] == 700.0 and scored["decision"] == "approve"

@@ -73,13 +73,23 @@ def expected_points(saved: modeldir.SavedModel, income: float, inquiries: float)
 def test_the_api_scores_with_the_champion(api: Api, tmp_path: Path) -> None:
     body = {**BODY, "features": {"inquiries_6m": 0}}
     before = api.post(URL, body, role="risk").json()
-    assert before["reason_codes"] == ["SCORE_MISSING"] and before["score"] is None
+    assert before["reason_codes"] == ["NO_CHAMPION"] and before["score"] is None
+    assert before["model"] is None and "no champion" in before["reasons"][0]["en"]
+    assert "冠军模型" in before["reasons"][0]["zh"]
     saved = promote_tiny_model(api.engine, tmp_path / "model")
     low_risk = api.post(URL, body, role="risk")
     assert low_risk.status_code == 200, low_risk.text
     assert low_risk.json()["score"] == expected_points(saved, 20000.0, 0)
+    assert low_risk.json()["model"]["version"] == 1
     high_risk = api.post(URL, {**body, "features": {"inquiries_6m": 9}}, role="risk").json()
     assert high_risk["score"] < low_risk.json()["score"]
+    # the model's reason codes: many inquiries cost the most points, named in both languages
+    top = high_risk["score_reasons"][0]
+    assert top == {
+        "code": "inquiries_6m",
+        "en": "Credit inquiries in 6 months",
+        "zh": "近6个月征信查询次数",
+    }
     # a given score still wins over the champion
     assert api.post(URL, {**BODY, "score": 650}, role="risk").json()["score"] == 650
 
@@ -155,7 +165,7 @@ def test_the_cli_scores_with_the_champion(tmp_path: Path, cli_db: str) -> None:
     )
     before = admit(cli_db, csv_file)
     assert before.exit_code == 0, before.output
-    assert [d["reason_codes"] for d in json.loads(before.stdout)] == [["SCORE_MISSING"]] * 2
+    assert [d["reason_codes"] for d in json.loads(before.stdout)] == [["NO_CHAMPION"]] * 2
     engine = make_engine(cli_db)
     saved = promote_tiny_model(engine, tmp_path / "model")
     engine.dispose()

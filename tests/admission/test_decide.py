@@ -182,3 +182,23 @@ def test_an_approval_never_lends_more_than_asked_or_the_limit(
         assert 0 < d.approved_amount <= min(application.requested_amount, d.limit)
     else:
         assert d.approved_amount is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(applications(), st.one_of(st.none(), scores))
+def test_a_blacklisted_phone_refers_an_approval_and_changes_nothing_else(
+    application: Application, score: float | None
+) -> None:
+    """A phone-only blacklist hit is weaker than a national id's: it never declines by itself,
+    never improves a decision, and turns exactly the approvals into referrals."""
+    from dataclasses import replace
+
+    plain = decide(application, score, POLICY)
+    flagged = decide(replace(application, blacklist_phone=True), score, POLICY)
+    if plain.decision == "approve":
+        assert flagged.decision == "refer" and flagged.approved_amount is None
+        assert flagged.reason_codes == ["BLACKLIST_PHONE"]
+    elif plain.decision == "refer":
+        assert flagged.decision == "refer" and flagged.reason_codes[0] == "BLACKLIST_PHONE"
+    else:
+        assert flagged == plain

@@ -28,6 +28,8 @@ PATH_VALUES = {
     # contact (issue 6)
     "name": "due_today",
     "language": "zh",
+    # third-party data (issue 7 §4): no consent in this fixture, so revoking answers 404
+    "consent_id": "1",
 }
 
 
@@ -59,6 +61,17 @@ def _body(method: str, path: str, role: str) -> dict | None:
             "body": "Hello {{ name }}",
         },
         "POST /api/v1/borrowers/{borrower_id}/opt-outs": {"channel": "email"},
+        # an applicant, not a borrower: consent recorded (201); the pull has no consent → 409
+        "POST /api/v1/bureau/consents": {
+            "national_id": f"11010119900101{abs(hash(role)) % 10000:04d}",
+            "name": "张三",
+            "purpose": "credit_assessment",
+        },
+        "POST /api/v1/bureau/pulls": {
+            "borrower_id": OWN_BORROWER,
+            "source": "enforcement",
+            "purpose": "credit_assessment",
+        },
     }
     return bodies.get(route_key(method, path))
 
@@ -134,6 +147,15 @@ EXPECTED.update(
 )
 # Models (issue 7): the registry, read by risk, admin and auditors.
 EXPECTED.update({"GET /api/v1/models": "ARU", "GET /api/v1/models/{model_id}": "ARU"})
+# Third-party data (issue 7 §4): risk and admin record consents and pull; auditors read the log.
+EXPECTED.update(
+    {
+        "POST /api/v1/bureau/consents": "AR",
+        "POST /api/v1/bureau/consents/{consent_id}/revoke": "AR",
+        "POST /api/v1/bureau/pulls": "AR",
+        "GET /api/v1/bureau/pulls": "ARU",
+    }
+)
 # Contact compliance (issue 6): the dialler's verbs ARC, templates saved by AR, the decision log AU.
 EXPECTED.update(
     {

@@ -189,3 +189,24 @@ def test_refresh_the_enforcement_list_for_every_consented_borrower(db: str, serv
     }  # fmt: skip
     again = run(db, server, "bureau", "refresh", "--source", "enforcement")
     assert again.exit_code == 0 and "2 borrowers 借款人 · cached 2" in again.stdout
+
+
+def test_an_applicant_on_the_command_line(db: str, server: str) -> None:
+    """`applicant:<national id>` names an applicant who is no borrower: consent, pull, log."""
+    party = "applicant:110101199001011234"
+    refused = run(db, server, "bureau", "pull", party, "--source", "enforcement")
+    assert refused.exit_code == 2 and "未授权" in refused.stderr
+    consent = run(db, server, "bureau", "consent", party, "--name", "王五", "--purpose",
+                  "credit_assessment", "--source", "enforcement", "--json")  # fmt: skip
+    assert consent.exit_code == 0, consent.output
+    assert json.loads(consent.stdout)["party"] == party
+    assert json.loads(consent.stdout)["borrower_id"] is None
+    pulled = run(db, server, "bureau", "pull", party, "--source", "enforcement", "--json")
+    assert pulled.exit_code == 0, pulled.output
+    [result] = json.loads(pulled.stdout)
+    assert result["outcome"] == "fetched" and result["data"]["subject_id"] == party.split(":")[1]
+    log = json.loads(run(db, server, "bureau", "pulls", party, "--json").stdout)
+    assert [r["outcome"] for r in log] == ["fetched", "refused"]
+    assert json.loads(run(db, server, "bureau", "pulls", "B0006", "--json").stdout) == []
+    bad = run(db, server, "bureau", "consent", "applicant:12/3", "--purpose", "collection")
+    assert bad.exit_code == 2 and "证件号码" in bad.stderr

@@ -88,3 +88,40 @@ def test_in_the_browser(page) -> None:  # type: ignore[no-untyped-def]
     assert page.locator("#decision").get_attribute("data-decision") == "refer"
     assert "SCORE_REFER" in page.locator("#reasons").inner_text()
     shot(page, "21-admission-refer")
+
+
+def test_the_champion_scores_with_its_reason_codes_or_the_page_says_there_is_none(
+    site, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from arrears.store.db import make_engine
+    from tests.admission.test_champion import promote_tiny_model
+
+    unscored = {k: v for k, v in GOOD.items() if k != "score"}
+    client, csrf = _signed_in(site, "risk")
+    with closing(client):
+        before = client.get("/admissions?lang=en")
+        rules_only = client.post("/admissions?lang=zh", data={**unscored, "csrf_token": csrf})
+        engine = make_engine(site.database_url)
+        try:
+            promote_tiny_model(engine, tmp_path / "model")
+        finally:
+            engine.dispose()
+        after = client.get("/admissions?lang=en")
+        scored = client.post(
+            "/admissions?lang=en",
+            data={**unscored, "features": "inquiries_6m = 9", "csrf_token": csrf},
+        )
+        zh = client.post(
+            "/admissions?lang=zh",
+            data={**unscored, "features": "inquiries_6m = 9", "csrf_token": csrf},
+        )
+        lacking = client.post("/admissions?lang=en", data={**unscored, "csrf_token": csrf})
+    assert "No champion application model is promoted" in before.text
+    assert 'data-decision="refer"' in rules_only.text and "NO_CHAMPION" in rules_only.text
+    assert "仅按规则审批" in rules_only.text
+    assert 'data-champion="' in after.text and "inquiries_6m" in after.text  # what it needs
+    assert scored.status_code == 200, scored.text
+    assert "Scored by the champion application model" in scored.text
+    assert 'id="score-reasons"' in scored.text and "Credit inquiries in 6 months" in scored.text
+    assert "近6个月征信查询次数" in zh.text and "降低评分的因素" in zh.text
+    assert lacking.status_code == 422 and 'data-field="features.inquiries_6m"' in lacking.text

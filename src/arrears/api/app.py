@@ -33,6 +33,7 @@ ROUTERS = (
     access_log.router,
     admission_routes.router,
     bureau_routes.router,
+    bureau_routes.pulls_router,
 )
 from arrears.api.routes import collection as _collection  # noqa: E402  (issue 5: collection)
 

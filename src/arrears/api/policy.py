@@ -25,6 +25,7 @@ MANAGE_USERS = frozenset({ADMIN})
 READ_ACCESS_LOG = frozenset({ADMIN, AUDITOR})
 DECIDE_ADMISSION = frozenset({ADMIN, RISK})
 READ_PULL_LOG = frozenset({ADMIN, RISK, AUDITOR})
+PULL_DATA = frozenset({ADMIN, RISK})  # record consents and pull: the risk team's
 
 API_PREFIX = "/api/v1"
 P = API_PREFIX
@@ -56,6 +57,11 @@ POLICY: dict[str, frozenset[str]] = {
     f"POST {P}/admissions": DECIDE_ADMISSION,
     f"GET {P}/borrowers/{{borrower_id}}/credit-profile": STAFF,
     f"GET {P}/borrowers/{{borrower_id}}/bureau-pulls": READ_PULL_LOG,
+    # consents and pulls of borrowers and applicants (issue 7 §4)
+    f"POST {P}/bureau/consents": PULL_DATA,
+    f"POST {P}/bureau/consents/{{consent_id}}/revoke": PULL_DATA,
+    f"POST {P}/bureau/pulls": PULL_DATA,
+    f"GET {P}/bureau/pulls": READ_PULL_LOG,
 }
 
 # ------------------------------------------------------------------ collection (issue 5)

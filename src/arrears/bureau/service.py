@@ -7,7 +7,11 @@ than its time-to-live is served from `bureau_reports`; otherwise the source is c
 any transaction (a slow bureau must not hold database locks) and the answer is stored in a
 second unit of work. Every attempt, whatever its outcome, leaves a `bureau_pulls` row (who,
 why, when, source, outcome); a report whose content differs from the previous one of that
-source is a `credit_data.changed` event, in the same transaction as the report."""
+source is a `credit_data.changed` event, in the same transaction as the report.
+
+Every verb is about a **party** (`party.Party`): a borrower (a borrower id, as before) or an
+applicant known by national id and name, who can consent and be pulled before any loan exists.
+Consents, the cache and the log key on the party."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from arrears.bureau.party import Party, borrower
 from arrears.bureau.sources import (
     SOURCES,
     BureauError,
@@ -45,9 +50,16 @@ class UnknownBorrower(BureauError):
         super().__init__(f"borrower {borrower_id!r} not found / 借款人不存在")
 
 
+PartyLike = str | Party  # a bare string is a borrower id
+
+
+def as_party(who: PartyLike) -> Party:
+    return who if isinstance(who, Party) else borrower(who)
+
+
 @dataclass(frozen=True)
 class PullResult:
-    borrower_id: str
+    borrower_id: str | None
     source: str
     outcome: str  # fetched | cached
     report_id: int
@@ -55,9 +67,11 @@ class PullResult:
     expires_at: datetime
     data: dict[str, Any]
     changed: bool  # a fetched report that differs from the previous one of its source
+    party: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "party": self.party,
             "borrower_id": self.borrower_id,
             "source": self.source,
             "outcome": self.outcome,
@@ -79,9 +93,9 @@ def _now(now: datetime | None) -> datetime:
     return now if now is not None else datetime.now(UTC)
 
 
-def _require_borrower(session: Session, borrower_id: str) -> None:
-    if session.get(Borrower, borrower_id) is None:
-        raise UnknownBorrower(borrower_id)
+def _require_party(session: Session, party: Party) -> None:
+    if party.kind == "borrower" and session.get(Borrower, party.borrower_id) is None:
+        raise UnknownBorrower(party.borrower_id or "")
 
 
 # ------------------------------------------------------------------ consent
@@ -89,7 +103,7 @@ def _require_borrower(session: Session, borrower_id: str) -> None:
 
 def record_consent(
     engine: Engine,
-    borrower_id: str,
+    who: PartyLike,
     purpose: str,
     granted_by: str,
     *,
@@ -98,16 +112,20 @@ def record_consent(
     evidence: str | None = None,
     now: datetime | None = None,
 ) -> BureauConsent:
-    """Record the borrower's consent to query `sources` (default: all) for `purpose`."""
+    """Record the party's consent to query `sources` (default: all) for `purpose`."""
+    party = as_party(who)
     check_purpose(purpose)
     names = [check_source(s) for s in (sources or list(SOURCES))]
     if days < 1:
         raise ValueError("a consent must last at least one day / 授权期限至少一天")
     at = _now(now)
     with unit_of_work(engine) as session:
-        _require_borrower(session, borrower_id)
+        _require_party(session, party)
         row = BureauConsent(
-            borrower_id=borrower_id,
+            party=party.key,
+            borrower_id=party.borrower_id,
+            national_id=party.national_id,
+            name=party.name,
             purpose=purpose,
             sources=",".join(names),
             granted_by=granted_by,
@@ -120,9 +138,10 @@ def record_consent(
         record_event(
             session,
             "credit_data.consent_recorded",
-            borrower_id=borrower_id,
+            borrower_id=party.borrower_id,
             payload={
                 "consent_id": row.id,
+                "party": party.key,
                 "purpose": purpose,
                 "sources": names,
                 "granted_by": granted_by,
@@ -146,19 +165,19 @@ def revoke_consent(
                 session,
                 "credit_data.consent_revoked",
                 borrower_id=row.borrower_id,
-                payload={"consent_id": consent_id, "revoked_by": revoked_by},
+                payload={"consent_id": consent_id, "party": row.party, "revoked_by": revoked_by},
             )
     return row
 
 
 def active_consent(
-    session: Session, borrower_id: str, purpose: str, source: str, at: datetime
+    session: Session, party: str, purpose: str, source: str, at: datetime
 ) -> BureauConsent | None:
-    """The newest consent that covers this pull at time `at`, if any."""
+    """The newest consent of `party` (its key) that covers this pull at time `at`, if any."""
     rows = session.scalars(
         select(BureauConsent)
         .where(
-            BureauConsent.borrower_id == borrower_id,
+            BureauConsent.party == party,
             BureauConsent.purpose == purpose,
             BureauConsent.revoked_at.is_(None),
             BureauConsent.expires_at > at,
@@ -175,7 +194,8 @@ def active_consent(
 def _log(
     session: Session,
     *,
-    borrower_id: str,
+    party: str,
+    borrower_id: str | None,
     source: str,
     purpose: str,
     requested_by: str,
@@ -189,6 +209,7 @@ def _log(
 ) -> None:
     session.add(
         BureauPull(
+            party=party,
             borrower_id=borrower_id,
             source=source,
             purpose=purpose,
@@ -204,10 +225,10 @@ def _log(
     )
 
 
-def _latest_report(session: Session, borrower_id: str, source: str) -> BureauReport | None:
+def _latest_report(session: Session, party: str, source: str) -> BureauReport | None:
     return session.scalars(
         select(BureauReport)
-        .where(BureauReport.borrower_id == borrower_id, BureauReport.source == source)
+        .where(BureauReport.party == party, BureauReport.source == source)
         .order_by(BureauReport.fetched_at.desc(), BureauReport.id.desc())
         .limit(1)
     ).first()
@@ -216,7 +237,7 @@ def _latest_report(session: Session, borrower_id: str, source: str) -> BureauRep
 def pull_report(
     engine: Engine,
     source: Source,
-    borrower_id: str,
+    who: PartyLike,
     *,
     purpose: str,
     requested_by: str,
@@ -224,14 +245,17 @@ def pull_report(
     force: bool = False,
     now: datetime | None = None,
 ) -> PullResult:
-    """The borrower's report from `source`, from the cache when fresh (unless `force`).
+    """The party's report from `source`, from the cache when fresh (unless `force`).
 
     Raises `ConsentMissing` (nothing fetched), `UnknownBorrower`, `UnknownSubject`,
     `SourceUnavailable` or `CircuitOpen`; each is logged as a pull before it is raised."""
+    party = as_party(who)
+    borrower_id, key = party.borrower_id, party.key
     check_purpose(purpose)
     name = check_source(source.name)
     at = _now(now)
-    who = {
+    logged = {
+        "party": key,
         "borrower_id": borrower_id,
         "source": name,
         "purpose": purpose,
@@ -239,21 +263,21 @@ def pull_report(
     }
     refusal: BureauError | None = None
     with unit_of_work(engine) as session:
-        _require_borrower(session, borrower_id)
-        consent = active_consent(session, borrower_id, purpose, name, at)
+        _require_party(session, party)
+        consent = active_consent(session, key, purpose, name, at)
         if consent is None:
             en, zh = SOURCES[name]
             refusal = ConsentMissing(
-                f"no consent from {borrower_id} for {purpose} covering the {en}: not pulled / "
-                f"借款人 {borrower_id} 未授权以该用途查询{zh}，未查询"
+                f"no consent from {key} for {purpose} covering the {en}: not pulled / "
+                f"{key} 未授权以该用途查询{zh}，未查询"
             )
-            _log(session, **who, at=at, outcome="refused", error=str(refusal))
+            _log(session, **logged, at=at, outcome="refused", error=str(refusal))
         elif not force:
-            cached = _latest_report(session, borrower_id, name)
+            cached = _latest_report(session, key, name)
             if cached is not None and cached.expires_at > at:
                 _log(
                     session,
-                    **who,
+                    **logged,
                     at=at,
                     outcome="cached",
                     consent_id=consent.id,
@@ -268,6 +292,7 @@ def pull_report(
                     cached.expires_at,
                     cached.data,
                     False,
+                    key,
                 )
         consent_id = consent.id if consent is not None else None
     if refusal is not None:
@@ -275,7 +300,7 @@ def pull_report(
 
     started = time.perf_counter()
     try:
-        data = source.fetch(borrower_id)
+        data = source.fetch(party.subject)
     except BureauError as exc:
         outcome = (
             "circuit_open"
@@ -287,7 +312,7 @@ def pull_report(
         with unit_of_work(engine) as session:
             _log(
                 session,
-                **who,
+                **logged,
                 at=at,
                 outcome=outcome,
                 attempts=source.last_attempts,
@@ -300,8 +325,9 @@ def pull_report(
     fetched_at = _now(now)
     new_digest = digest(data)
     with unit_of_work(engine) as session:
-        previous = _latest_report(session, borrower_id, name)
+        previous = _latest_report(session, key, name)
         report = BureauReport(
+            party=key,
             borrower_id=borrower_id,
             source=name,
             fetched_at=fetched_at,
@@ -313,7 +339,7 @@ def pull_report(
         session.flush()
         _log(
             session,
-            **who,
+            **logged,
             at=at,
             outcome="fetched",
             attempts=source.last_attempts,
@@ -328,6 +354,7 @@ def pull_report(
                 "credit_data.changed",
                 borrower_id=borrower_id,
                 payload={
+                    "party": key,
                     "source": name,
                     "report_id": report.id,
                     "digest": new_digest,
@@ -342,22 +369,26 @@ def pull_report(
                 },
             )
     return PullResult(
-        borrower_id, name, "fetched", report.id, fetched_at, report.expires_at, data, changed
+        borrower_id, name, "fetched", report.id, fetched_at, report.expires_at, data, changed, key
     )
 
 
-def pull_log(engine: Engine, borrower_id: str, limit: int = 100) -> list[dict[str, Any]]:
-    """The borrower's pulls, newest first."""
+def pull_log(
+    engine: Engine, who: PartyLike | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """The party's pulls (everyone's when `who` is None), newest first."""
+    query = select(BureauPull)
+    if who is not None:
+        query = query.where(BureauPull.party == as_party(who).key)
     with unit_of_work(engine) as session:
         rows = session.scalars(
-            select(BureauPull)
-            .where(BureauPull.borrower_id == borrower_id)
-            .order_by(BureauPull.requested_at.desc(), BureauPull.id.desc())
-            .limit(limit)
+            query.order_by(BureauPull.requested_at.desc(), BureauPull.id.desc()).limit(limit)
         )
         return [
             {
                 "id": r.id,
+                "party": r.party,
+                "borrower_id": r.borrower_id,
                 "source": r.source,
                 "purpose": r.purpose,
                 "requested_by": r.requested_by,
@@ -400,6 +431,7 @@ def consented_borrowers(
     with unit_of_work(engine) as session:
         rows = session.execute(
             select(BureauConsent.borrower_id, BureauConsent.sources).where(
+                BureauConsent.borrower_id.is_not(None),
                 BureauConsent.purpose == purpose,
                 BureauConsent.revoked_at.is_(None),
                 BureauConsent.expires_at > at,

@@ -6,6 +6,7 @@ Each subject registers its commands on the shared app in its own module.
 """
 
 from arrears.cli import admission as admission  # registers `arrears admit`
+from arrears.cli import blacklist as blacklist  # registers `arrears blacklist …`
 from arrears.cli import book as book  # registers the book commands
 from arrears.cli import bureau as bureau  # registers `arrears bureau …`
 from arrears.cli import cob as cob  # registers `arrears cob` and `arrears snapshot`

@@ -28,22 +28,31 @@ def _load_scorer(spec: str):  # -> Scorer
     return scorer
 
 
-def _champion_scorer():  # -> Scorer | None
-    """No score and no --scorer: the registry's champion application model. A file decided
-    without a database (none configured, or never created) has no champion: no scorer, and the
-    applications without a score are referred."""
+def _database():  # -> Engine | None
+    """The database, when there is one to read (a file decided without a database — none
+    configured, or never created — has no champion and no blacklist to consult)."""
     from sqlalchemy.engine import make_url
 
-    from arrears.scoring.champion import champion_scorer
-    from arrears.store.db import DatabaseNotReady
+    from arrears.store.db import DatabaseNotReady, require_schema
 
     url = make_url(ctx().settings.database_url)
     if url.get_backend_name() == "sqlite" and (not url.database or not Path(url.database).exists()):
         return None
+    engine = ctx().engine()
     try:
-        return champion_scorer(ctx().engine())
+        require_schema(engine)
     except DatabaseNotReady:
         return None
+    return engine
+
+
+def _champion_scorer():  # -> Scorer | None
+    """No score and no --scorer: the registry's champion application model (None: no database,
+    so no registry; the applications without a score are referred)."""
+    from arrears.scoring.champion import champion_scorer
+
+    engine = _database()
+    return None if engine is None else champion_scorer(engine)
 
 
 @app.command("admit")
@@ -106,6 +115,17 @@ def admit_cmd(
             ids = sorted({a.borrower_id for a in apps if a.borrower_id})
             frame = credit_profiles(ctx().engine(), ctx().settings.today(), ids)
             apps = enrich_with_profiles(apps, frame)
+        engine = _database()
+        if engine is not None:
+            from arrears.scoring.screening import screen
+
+            apps = screen(engine, apps)
+        else:
+            err.print(
+                "no database: the internal blacklist and pulled enforcement-list reports were not "
+                "consulted / 无数据库：未查询内部黑名单及失信被执行人记录",
+                highlight=False,
+            )
         if score_fn is None and any(a.score is None for a in apps):
             score_fn = _champion_scorer()
         try:
@@ -132,9 +152,26 @@ def admit_cmd(
             " ".join(d.reason_codes),
         )
     out.print(table)
+    models = {(m["model_id"], m["version"]) for d in decisions if (m := d.model)}
+    for model_id, version in sorted(models):
+        out.print(
+            f"scored by the champion application model 冠军申请评分模型 #{model_id} "
+            f"(version 版本 {version})",
+            highlight=False,
+        )
+    if any("NO_CHAMPION" in d.reason_codes for d in decisions):
+        out.print(
+            "no champion application model is promoted: rules only 未发布申请评分冠军模型：仅按规则审批",
+            highlight=False,
+        )
     for d in decisions:  # the reasons in words, under the table where they have room
         for r in d.reasons:
             out.print(f"{d.application_id} {r.code}: {r.en} / {r.zh}", highlight=False)
+        for r in d.score_reasons:
+            out.print(
+                f"{d.application_id}   lowered the score 降低评分: {r.en} / {r.zh}",
+                highlight=False,
+            )
     counts = {k: sum(d.decision == k for d in decisions) for k in DECISION_NAMES}
     out.print(
         f"{len(decisions)} applications 笔申请: "

@@ -47,6 +47,19 @@ def _bureau_errors() -> Iterator[None]:
             fail(str(exc))
 
 
+PARTY_HELP = (
+    "The borrower id, or applicant:<national id> for an applicant not yet a borrower. "
+    "借款人编号，或 applicant:<证件号码>（尚未成为借款人的申请人）。"
+)
+
+
+def _party(text: str, name: str | None = None):  # -> Party
+    from arrears.bureau.party import applicant, borrower
+
+    kind, _, rest = text.partition(":")
+    return applicant(rest, name) if kind == "applicant" and rest else borrower(text)
+
+
 def _settings():  # -> BureauSettings
     from arrears.bureau.settings import BureauSettings
 
@@ -55,7 +68,7 @@ def _settings():  # -> BureauSettings
 
 @bureau_app.command("consent")
 def consent_cmd(
-    borrower_id: Annotated[str, typer.Argument(help="The borrower. 借款人编号。")],
+    borrower_id: Annotated[str, typer.Argument(help=PARTY_HELP)],
     purpose: Annotated[
         str,
         typer.Option(
@@ -74,17 +87,20 @@ def consent_cmd(
     evidence: Annotated[
         str | None, typer.Option(help="Reference of the signed consent. 授权书编号。")
     ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="An applicant's name. 申请人姓名。")
+    ] = None,
     by: ByOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record a borrower's consent to query external data. 记录征信查询授权。"""
+    """Record a borrower's or an applicant's consent to query external data. 记录征信查询授权。"""
     from arrears.bureau.service import record_consent
 
     with _bureau_errors():
         settings = _settings()
         row = record_consent(
             ctx().engine(),
-            borrower_id,
+            _party(borrower_id, name),
             purpose,
             _who(by),
             sources=source or None,
@@ -93,6 +109,7 @@ def consent_cmd(
         )
     result = {
         "consent_id": row.id,
+        "party": row.party,
         "borrower_id": row.borrower_id,
         "purpose": row.purpose,
         "sources": row.sources.split(","),
@@ -104,7 +121,7 @@ def consent_cmd(
         emit_json(result)
         return
     out.print(
-        f"consent 授权 #{row.id} recorded 已记录: {row.borrower_id} · {row.purpose} · "
+        f"consent 授权 #{row.id} recorded 已记录: {row.borrower_id or row.party} · {row.purpose} · "
         f"{row.sources} · until 至 {row.expires_at:%Y-%m-%d}"
     )
 
@@ -124,7 +141,7 @@ def revoke_cmd(
 
 @bureau_app.command("pull")
 def pull_cmd(
-    borrower_id: Annotated[str, typer.Argument(help="The borrower. 借款人编号。")],
+    borrower_id: Annotated[str, typer.Argument(help=PARTY_HELP)],
     source: Annotated[
         list[str],
         typer.Option(
@@ -161,7 +178,7 @@ def pull_cmd(
                 result = pull_report(
                     engine,
                     adapters[name],
-                    borrower_id,
+                    _party(borrower_id),
                     purpose=purpose,
                     requested_by=_who(by),
                     ttl_s=settings.ttl_s,
@@ -237,7 +254,7 @@ def refresh_cmd(
 
 @bureau_app.command("pulls")
 def pulls_cmd(
-    borrower_id: Annotated[str, typer.Argument(help="The borrower. 借款人编号。")],
+    borrower_id: Annotated[str, typer.Argument(help=PARTY_HELP)],
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     as_json: JsonOpt = False,
 ) -> None:
@@ -245,7 +262,7 @@ def pulls_cmd(
     from arrears.bureau.service import pull_log
 
     with _bureau_errors():
-        rows = pull_log(ctx().engine(), borrower_id, limit)
+        rows = pull_log(ctx().engine(), _party(borrower_id), limit)
     if as_json:
         emit_json(rows)
         return

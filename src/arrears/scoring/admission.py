@@ -44,7 +44,7 @@ from arrears.loans.money import MoneyError, format_amount, parse_amount
 DEFAULT_POLICY = Path(__file__).with_name("admission.yaml")
 DECISIONS = ("decline", "refer", "approve")  # worst to best: the order the invariants use
 
-Scorer = Callable[[pl.DataFrame], Sequence[float]]
+Scorer = Callable[[pl.DataFrame], "Sequence[float | None] | ModelScores"]
 
 
 class PolicyError(ValueError):
@@ -371,6 +371,10 @@ class ApplicationIn(BaseModel):
     max_dpd_12m: int = Field(0, ge=0, le=100_000)
     blacklist: bool = False
     enforcement_listed: bool = False
+    # who applies, for the internal blacklist and third-party pulls before any borrower exists
+    national_id: str | None = Field(None, min_length=4, max_length=64, pattern=r"^[0-9A-Za-z-]+$")
+    name: str | None = Field(None, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")
+    phone: str | None = Field(None, min_length=5, max_length=32, pattern=r"^[0-9 ()+.-]+$")
     score: float | None = Field(None, allow_inf_nan=False)
     # Characteristics a model needs beyond the fields above (`features.NAME` columns in a CSV):
     # what the registry's champion application model scores when there is no `score`.
@@ -414,6 +418,10 @@ class Application:
     enforcement_listed: bool
     score: float | None
     features: Mapping[str, Any] | None = None  # model characteristics, as given
+    national_id: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    blacklist_phone: bool = False  # the phone is on the internal blacklist (refer, not decline)
 
 
 _AMOUNTS = ("requested_amount", "monthly_income", "existing_monthly_debt", "existing_exposure")
@@ -537,9 +545,7 @@ def applications_frame(apps: Sequence[Application]) -> pl.DataFrame:
         "current_dpd": pl.Int64, "max_dpd_12m": pl.Int64, "blacklist": pl.Boolean,
         "enforcement_listed": pl.Boolean, "score": pl.Float64,
     }  # fmt: skip
-    frame = pl.DataFrame(
-        [{k: v for k, v in a.__dict__.items() if k != "features"} for a in apps], schema=schema
-    )
+    frame = pl.DataFrame([{k: a.__dict__[k] for k in schema} for a in apps], schema=schema)
     # Model characteristics: one `features.NAME` text column each (the scorer casts them to the
     # model's types), and `features_given` naming what each application gave (a null given is a
     # missing value; a name not given is an error for a model that needs it).
@@ -629,6 +635,10 @@ class Decision:
     annual_rate: Decimal | None = None
     debt_to_income: Decimal | None = None
     hard_rule_hits: tuple[str, ...] = field(default=())
+    # what scored it: {"model_id", "version", "kind", "method"} of the champion, None otherwise
+    model: Mapping[str, Any] | None = None
+    # the model's reason codes: the characteristics that lowered the score most
+    score_reasons: tuple[Reason, ...] = field(default=())
 
     @property
     def reason_codes(self) -> list[str]:
@@ -651,6 +661,8 @@ class Decision:
             "approved_amount": amount(self.approved_amount),
             "annual_rate": None if self.annual_rate is None else str(self.annual_rate),
             "debt_to_income": None if self.debt_to_income is None else str(self.debt_to_income),
+            "model": None if self.model is None else dict(self.model),
+            "score_reasons": [r.as_json() for r in self.score_reasons],
         }
 
 
@@ -746,8 +758,49 @@ def hard_rule_hits(app: Application, rules: Rules) -> list[Reason]:
     return hits
 
 
-def decide(app: Application, score: float | None, policy: AdmissionPolicy) -> Decision:
-    """The admission decision for one application with its score (None: no score)."""
+NO_CHAMPION = Reason(
+    "NO_CHAMPION",
+    "no score and no champion application model is promoted: decided on the rules only, "
+    "manual review",
+    "无评分，且未发布申请评分冠军模型：仅按规则审批，转人工审核",
+)
+BLACKLIST_PHONE = Reason(
+    "BLACKLIST_PHONE",
+    "the phone number is on the internal blacklist (phones are recycled: manual review)",
+    "手机号码命中内部黑名单（号码可能被二次放号，转人工审核）",
+)
+
+
+def decide(
+    app: Application,
+    score: float | None,
+    policy: AdmissionPolicy,
+    *,
+    no_score: Reason | None = None,
+) -> Decision:
+    """The admission decision for one application with its score (None: no score, for the
+    reason `no_score`, by default SCORE_MISSING). A phone on the blacklist (`blacklist_phone`)
+    turns an approval into a referral; it never declines alone."""
+    decision = _decide(app, score, policy, no_score)
+    if (
+        app.blacklist_phone
+        and product_rules(policy, app).blacklist
+        and decision.decision != "decline"
+    ):
+        # an approval's own reasons (score met, amount cut to the limit) no longer apply
+        kept = (r for r in decision.reasons if r.code not in ("SCORE_APPROVE", "LIMIT_REDUCED"))
+        reasons = (BLACKLIST_PHONE, *kept)
+        decision = replace(decision, decision="refer", reasons=reasons, approved_amount=None)
+    return decision
+
+
+def product_rules(policy: AdmissionPolicy, app: Application) -> Rules:
+    return policy.products[app.product].rules
+
+
+def _decide(
+    app: Application, score: float | None, policy: AdmissionPolicy, no_score: Reason | None
+) -> Decision:
     product = policy.products[app.product]
     rules = product.rules
     dti = debt_to_income(app, rules.stress_rate) if rules.max_debt_to_income is not None else None
@@ -767,7 +820,7 @@ def decide(app: Application, score: float | None, policy: AdmissionPolicy) -> De
     if score is None:
         return Decision(
             **base, decision="refer",
-            reasons=(Reason("SCORE_MISSING", "no score: manual review", "无评分，转人工审核"),),
+            reasons=(no_score or Reason("SCORE_MISSING", "no score: manual review", "无评分，转人工审核"),),
         )  # fmt: skip
     if score < product.refer:
         return Decision(
@@ -813,25 +866,63 @@ def decide(app: Application, score: float | None, policy: AdmissionPolicy) -> De
     return Decision(**base, **offer, decision="approve", reasons=reasons, approved_amount=approved)
 
 
-def score_applications(apps: Sequence[Application], scorer: Scorer | None) -> list[float | None]:
+@dataclass(frozen=True)
+class ModelScores:
+    """What a model-backed scorer returns: one score per row (None: not scored), each row's
+    reason codes, and the model (None: there is no champion, so nothing was scored). A plain
+    scorer returns just the sequence of scores."""
+
+    scores: Sequence[float | None]
+    reasons: Sequence[tuple[Reason, ...]]
+    model: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Scores:
+    scores: list[float | None]
+    reasons: list[tuple[Reason, ...]]
+    models: list[Mapping[str, Any] | None]
+    no_champion: bool  # a model-backed scorer found no champion
+
+
+def score_applications(apps: Sequence[Application], scorer: Scorer | None) -> Scores:
     """Each application's own score, else the scorer's (when there is one), else None."""
     scores: list[float | None] = [a.score for a in apps]
+    reasons: list[tuple[Reason, ...]] = [() for _ in apps]
+    models: list[Mapping[str, Any] | None] = [None for _ in apps]
     missing = [i for i, s in enumerate(scores) if s is None]
+    no_champion = False
     if missing and scorer is not None:
         frame = applications_frame([apps[i] for i in missing])
-        produced = list(scorer(frame))
+        result = scorer(frame)
+        if isinstance(result, ModelScores):
+            produced, found = list(result.scores), list(result.reasons)
+            no_champion = result.model is None
+        else:
+            produced, found = list(result), [() for _ in missing]
         if len(produced) != len(missing):
             raise RuntimeError(
                 f"the scorer returned {len(produced)} scores for {len(missing)} applications"
             )
-        for i, value in zip(missing, produced, strict=True):
+        for i, value, why in zip(missing, produced, found, strict=True):
             scores[i] = None if value is None else float(value)
-    return scores
+            reasons[i] = tuple(why)
+            if isinstance(result, ModelScores) and value is not None:
+                models[i] = result.model
+    return Scores(scores, reasons, models, no_champion)
 
 
 def admit(
     apps: Sequence[Application], policy: AdmissionPolicy, scorer: Scorer | None = None
 ) -> list[Decision]:
     """Decisions for `apps`, in order."""
-    scores = score_applications(apps, scorer)
-    return [decide(a, s, policy) for a, s in zip(apps, scores, strict=True)]
+    scored = score_applications(apps, scorer)
+    no_score = NO_CHAMPION if scored.no_champion else None
+    return [
+        replace(
+            decide(a, s, policy, no_score=no_score),
+            model=model,
+            score_reasons=why,
+        )
+        for a, s, why, model in zip(apps, scored.scores, scored.reasons, scored.models, strict=True)
+    ]

@@ -2,8 +2,10 @@
 
 `champion_scorer(engine)` is an admission `Scorer` (docs/admission.md): given the applications
 frame, it scores each row with whatever application model is champion when it is called, so
-a promotion takes effect on the next decision. With no champion it gives no scores (the
-applications are referred, as without a scorer).
+a promotion takes effect on the next decision, and gives each row the model's reason codes (the
+characteristics that lowered the score most, in English and Chinese) and the model's identity.
+With no champion it gives no scores and says so (`ModelScores.model` is None): the applications
+are decided on the rules only and referred with `NO_CHAMPION`.
 
 Where a characteristic comes from: the application's own field of the same name (`age`,
 `product`, `term_months`, `monthly_income` …; `principal` is the `requested_amount`), else the
@@ -15,7 +17,6 @@ it and the applications: the API answers 422, the CLI an error — never a silen
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,8 @@ from sqlalchemy import Engine
 
 from arrears.loans.money import minor_units
 from arrears.scoring import modeldir, registry
-from arrears.scoring.admission import FEATURE_PREFIX, Scorer
+from arrears.scoring.admission import FEATURE_PREFIX, ModelScores, Reason, Scorer
+from arrears.scoring.scorecard import Scorecard
 
 # Application fields that are amounts (minor units in the frame) and the model's name for each.
 AMOUNT_FIELDS = {
@@ -99,13 +101,47 @@ def model_frame(saved: modeldir.SavedModel, frame: pl.DataFrame, label: str) -> 
 def champion_scorer(engine: Engine) -> Scorer:
     """A scorer using the application champion at call time (no champion: no scores)."""
 
-    def score(frame: pl.DataFrame) -> Sequence[float | None]:
+    def score(frame: pl.DataFrame) -> ModelScores:
         try:
             info = registry.champion(engine, "application")
         except registry.RegistryError:
-            return [None] * frame.height
+            return ModelScores([None] * frame.height, [() for _ in range(frame.height)], None)
         saved = modeldir.load(Path(info.path))
         X = model_frame(saved, frame, f"#{info.model_id} (version {info.version})")
-        return [round(float(p), 2) for p in saved.estimator.points(X)]
+        estimator = saved.estimator
+        if isinstance(estimator, Scorecard):
+            by_feature = estimator.points_by_feature(X)
+            points = by_feature.sum(axis=1)
+            reasons = estimator.reasons_from_points(by_feature, TOP_REASONS)
+        else:
+            points = estimator.points(X)
+            reasons = estimator.reasons(X, TOP_REASONS)
+        model = {
+            "model_id": info.model_id,
+            "version": info.version,
+            "kind": "application",
+            "method": saved.meta.get("method"),
+        }
+        return ModelScores([round(float(p), 2) for p in points], reason_tuples(reasons), model)
 
     return score
+
+
+TOP_REASONS = 3
+
+
+def reason_tuples(frame: pl.DataFrame) -> list[tuple[Reason, ...]]:
+    """A model's reason columns (`reasons.reason_columns`) as each row's reason codes."""
+    slots = sorted({int(c.split("_")[1]) for c in frame.columns if c.startswith("reason_")})
+    out: list[tuple[Reason, ...]] = []
+    for row in frame.iter_rows(named=True):
+        out.append(
+            tuple(
+                Reason(
+                    str(row[f"reason_{k}"]), str(row[f"reason_{k}_en"]), str(row[f"reason_{k}_zh"])
+                )
+                for k in slots
+                if row[f"reason_{k}"] is not None
+            )
+        )
+    return out

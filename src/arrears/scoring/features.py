@@ -8,8 +8,10 @@
   months, months at 30+, paid ÷ due, months on book, balance ÷ principal … Target: reaching
   `bad_dpd` days past due within `horizon_months` after the date.
 - **collection** (C-card): a loan that is overdue on the observation date. Target: cured (back to
-  0 DPD, or paid off) within `cure_days`. Case and contact history will join these
-  characteristics when the collection module records them; until then they come from snapshots.
+  0 DPD, or paid off) within `cure_days`. When the database holds collection cases, the
+  characteristics of `casefeatures` (attempts, right-party contacts, promises, stage, disputes,
+  hardship — as of the date, never after it) join the snapshot ones; a loan with no case keeps
+  its snapshot characteristics and `has_case` = 0. With no case anywhere, snapshots only.
 
 The builders are pure functions of a `History` (frames); `read_history` is the one bulk read.
 """
@@ -23,6 +25,12 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Engine
 
+from arrears.scoring.casefeatures import (
+    CASE_FEATURES,
+    CaseHistory,
+    case_features,
+    read_case_history,
+)
 from arrears.store.bulk import read_frame
 
 CLOSED = ("paid_off", "written_off")
@@ -104,6 +112,7 @@ class History:
     loans: pl.DataFrame  # LOAN_SCHEMA
     dues: pl.DataFrame  # DUE_SCHEMA: one row per instalment
     paid: pl.DataFrame  # PAID_SCHEMA: payments not reversed
+    cases: CaseHistory | None = None  # the collection module's history (None: not read)
 
     @property
     def dates(self) -> list[date]:
@@ -134,7 +143,8 @@ def read_history(engine: Engine) -> History:
             "SELECT loan_id, paid_on, amount FROM payments WHERE reversed_at IS NULL",
             PAID_SCHEMA,
         )
-    return History(snapshots, loans, dues, paid)
+        cases = read_case_history(conn)
+    return History(snapshots, loans, dues, paid, cases)
 
 
 # ------------------------------------------------------------------ the snapshot characteristics
@@ -269,7 +279,11 @@ def collection_frame(
     if frame.height == 0:
         return frame
     frame = frame.filter(pl.col("days_past_due") > 0)
-    keep = [*ID_COLUMNS, *COLLECTION_FEATURES]
+    keep = [*ID_COLUMNS, *collection_features(history)]
+    if history.cases is not None and not history.cases.empty:
+        frame = frame.join(
+            case_features(history.cases, frame.get_column("loan_id"), as_of), on="loan_id"
+        )
     if not target:
         return frame.select(keep)
     future = _future(history, as_of, cure_days)
@@ -281,6 +295,13 @@ def collection_frame(
         .with_columns((~pl.col("_cured").fill_null(False)).cast(pl.Int8).alias("bad"))
         .select(*keep, "bad")
     )
+
+
+def collection_features(history: History) -> tuple[str, ...]:
+    """The C-card's characteristics for this history: with case history when there is any."""
+    if history.cases is not None and not history.cases.empty:
+        return (*COLLECTION_FEATURES, *CASE_FEATURES)
+    return COLLECTION_FEATURES
 
 
 def training_frame(
@@ -392,4 +413,5 @@ EXPECTED_TRENDS: dict[str, str] = {
     "times_overdue_12m": "ascending",
     "times_30plus_12m": "ascending",
     "payment_ratio_6m": "descending",
+    "promises_broken": "ascending",
 }

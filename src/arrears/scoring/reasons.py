@@ -40,6 +40,23 @@ LABELS: dict[str, tuple[str, str]] = {
     "overdue_amount": ("Amount overdue", "逾期金额"),
     "cures_12m": ("Cures in 12 months", "近12个月逾期后结清次数"),
     "paid_30d": ("Paid in the last 30 days", "近30天还款金额"),
+    # the collection card's case and contact history (casefeatures)
+    "has_case": ("In a collection case", "处于催收案件中"),
+    "case_stage": ("Collection stage", "催收阶段"),
+    "days_in_stage": ("Days in the current stage", "当前阶段天数"),
+    "attempts_7d": ("Contact attempts in 7 days", "近7天联系次数"),
+    "attempts_30d": ("Contact attempts in 30 days", "近30天联系次数"),
+    "rpc_7d": ("Right-party contacts in 7 days", "近7天本人接通次数"),
+    "rpc_30d": ("Right-party contacts in 30 days", "近30天本人接通次数"),
+    "rpc_rate_30d": ("Right-party contact rate in 30 days", "近30天本人接通率"),
+    "promises_made": ("Promises to pay made", "承诺还款次数"),
+    "promises_kept": ("Promises kept", "履约承诺次数"),
+    "promises_broken": ("Promises broken", "违约承诺次数"),
+    "promise_pending": ("A promise is pending", "存在未到期承诺"),
+    "days_since_contact": ("Days since the last contact", "距上次联系天数"),
+    "last_outcome": ("Outcome of the last contact", "最近一次联系结果"),
+    "dispute_open": ("Debt under dispute", "债务存在争议"),
+    "hardship": ("Hardship reported", "申报经济困难"),
 }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -638,10 +639,17 @@ class BureauConsent(Base):
     reference). A revoked or expired consent allows no further pull."""
 
     __tablename__ = "bureau_consents"
-    __table_args__ = (Index("ix_bureau_consents_borrower_purpose", "borrower_id", "purpose"),)
+    __table_args__ = (
+        Index("ix_bureau_consents_borrower_purpose", "borrower_id", "purpose"),
+        Index("ix_bureau_consents_party_purpose", "party", "purpose"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.borrower_id"))
+    # the party (0009): `borrower:<id>`, or `applicant:<national id>` before any loan exists
+    party: Mapped[str] = mapped_column(String(80))
+    borrower_id: Mapped[str | None] = mapped_column(ForeignKey("borrowers.borrower_id"))
+    national_id: Mapped[str | None] = mapped_column(String(64))  # an applicant's
+    name: Mapped[str | None] = mapped_column(String(200))  # an applicant's
     purpose: Mapped[str] = mapped_column(String(32))
     sources: Mapped[str] = mapped_column(String(200))  # comma-separated source names
     granted_by: Mapped[str] = mapped_column(String(64))
@@ -658,12 +666,14 @@ class BureauReport(Base):
     __tablename__ = "bureau_reports"
     __table_args__ = (
         Index("ix_bureau_reports_borrower_source", "borrower_id", "source", "fetched_at"),
+        Index("ix_bureau_reports_party_source", "party", "source", "fetched_at"),
     )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.borrower_id"))
+    party: Mapped[str] = mapped_column(String(80))
+    borrower_id: Mapped[str | None] = mapped_column(ForeignKey("borrowers.borrower_id"))
     source: Mapped[str] = mapped_column(String(32))
     fetched_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -676,12 +686,16 @@ class BureauPull(Base):
     which source, and what happened (fetched, cached, refused, failed, circuit_open)."""
 
     __tablename__ = "bureau_pulls"
-    __table_args__ = (Index("ix_bureau_pulls_borrower_at", "borrower_id", "requested_at"),)
+    __table_args__ = (
+        Index("ix_bureau_pulls_borrower_at", "borrower_id", "requested_at"),
+        Index("ix_bureau_pulls_party_at", "party", "requested_at"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    borrower_id: Mapped[str] = mapped_column(String(64))
+    party: Mapped[str] = mapped_column(String(80))
+    borrower_id: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(String(32))
     purpose: Mapped[str] = mapped_column(String(32))
     requested_by: Mapped[str] = mapped_column(String(64))
@@ -692,6 +706,29 @@ class BureauPull(Base):
     consent_id: Mapped[int | None] = mapped_column(Integer)
     report_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class BlacklistEntry(Base):
+    """An entry of the internal blacklist (内部黑名单): a national id and/or a phone, why, who
+    added it and when; removing it stamps who, when and why (the row stays, for the audit)."""
+
+    __tablename__ = "blacklist_entries"
+    __table_args__ = (
+        CheckConstraint("national_id IS NOT NULL OR phone IS NOT NULL", name="identified"),
+        Index("ix_blacklist_entries_national_id", "national_id"),
+        Index("ix_blacklist_entries_phone", "phone"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    national_id: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(64))
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    removal_reason: Mapped[str | None] = mapped_column(Text)
 
 
 # ------------------------------------------------------------------ credit models (0005)

@@ -480,10 +480,24 @@ def build_router(pages: Pages) -> APIRouter:
     # ------------------------------------------------------------------ admission (risk)
 
     def _admission_form(request: Request, user: WebUser, ctx: dict[str, Any], status: int = 200):
+        from arrears.scoring import registry
         from arrears.scoring.admission import default_policy
 
         ctx.setdefault("form", {})
         ctx["products"] = list(default_policy().products)
+        from arrears.scoring import modeldir
+        from arrears.scoring.champion import AMOUNT_FIELDS, PLAIN_FIELDS
+
+        ctx["champion"], ctx["champion_features"] = None, []
+        try:  # which model scores applications that bring no score (None: rules only)
+            champion = registry.champion(pages.engine, "application")
+            own = set(AMOUNT_FIELDS.values()) | set(PLAIN_FIELDS)
+            ctx["champion"] = champion
+            ctx["champion_features"] = [
+                n for n in modeldir.load(Path(champion.path)).features if n not in own
+            ]
+        except (registry.RegistryError, modeldir.ModelDirError, OSError):
+            pass
         return pages.render(request, "admission.html.j2", ctx, user=user, status_code=status)
 
     @router.get("/admissions")
@@ -514,8 +528,15 @@ def build_router(pages: Pages) -> APIRouter:
         for flag in ("blacklist", "enforcement_listed"):
             fields[flag] = "true" if flag in fields else "false"
         policy = default_policy()
+        body: dict[str, Any] = {k: v for k, v in fields.items() if k != "features"}
+        # model characteristics, one `name = value` a line (what the champion scores)
+        if fields.get("features"):
+            pairs = [
+                line.partition("=") for line in fields["features"].splitlines() if line.strip()
+            ]
+            body["features"] = {k.strip(): (v.strip() or None) for k, _, v in pairs}
         try:
-            application = to_application(ApplicationIn.model_validate(fields), policy)
+            application = to_application(ApplicationIn.model_validate(body), policy)
         except ValidationError as exc:
             errors = [
                 (".".join(str(p) for p in e["loc"]) or "form", e["msg"], f"取值无效（{e['msg']}）")
@@ -527,10 +548,26 @@ def build_router(pages: Pages) -> APIRouter:
             return _admission_form(
                 request, user, {"form": fields, "errors": [(name, message, message)]}, 422
             )
+        from arrears.scoring.champion import MissingFeatures, champion_scorer
+        from arrears.scoring.screening import screen
+
         if application.borrower_id:
             profiles = credit_profiles(pages.engine, pages.today(), [application.borrower_id])
             [application] = enrich_with_profiles([application], profiles)
-        [decision] = admit([application], policy)
+        [application] = screen(pages.engine, [application])
+        try:
+            [decision] = admit([application], policy, champion_scorer(pages.engine))
+        except MissingFeatures as exc:
+            errors = [
+                (f"features.{name}", "the champion model needs this characteristic",
+                 "冠军模型需要该特征")
+                for name in exc.missing
+            ]  # fmt: skip
+            return _admission_form(request, user, {"form": fields, "errors": errors}, 422)
+        except ValueError as exc:
+            return _admission_form(
+                request, user, {"form": fields, "errors": [("features", str(exc), str(exc))]}, 422
+            )
         return _admission_form(
             request, user, {"form": fields, "decision": decision, "d": decision.as_json()}
         )

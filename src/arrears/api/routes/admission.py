@@ -4,8 +4,11 @@ The body is the same `ApplicationIn` the `arrears admit` files hold; a product o
 policy does not cover is a 422 like any other bad field. When the application names a
 `borrower_id` the database knows, what the lender already knows of that borrower (current and
 12-month delinquency, exposure, bureau data) is added first — an application never looks better
-for it. The score is the body's `score`, else the app's scorer (`app.state.admission_scorer`,
-which the model registry's champion fills), else the application is referred."""
+for it. The internal blacklist and the newest enforcement-list report of the party (borrower, or
+applicant by `national_id`) are consulted for every application. The score is the body's
+`score`, else the app's scorer (`app.state.admission_scorer`), else the registry's champion
+application model (with its reason codes); with no champion the answer says so
+(`NO_CHAMPION`: rules only, referred)."""
 
 from __future__ import annotations
 
@@ -35,6 +38,13 @@ class ReasonOut(BaseModel):
     zh: str
 
 
+class ModelOut(BaseModel):
+    model_id: int
+    version: int
+    kind: str
+    method: str | None
+
+
 class AdmissionOut(BaseModel):
     application_id: str
     product: str
@@ -48,6 +58,8 @@ class AdmissionOut(BaseModel):
     approved_amount: str | None
     annual_rate: str | None
     debt_to_income: str | None
+    model: ModelOut | None  # the champion that scored it (None: the body's score, or no model)
+    score_reasons: list[ReasonOut]  # the model's reason codes: what lowered the score most
 
 
 def _policy(request: Request) -> AdmissionPolicy:
@@ -72,6 +84,9 @@ def decide_application(
 
         profiles = credit_profiles(engine, today, [application.borrower_id])
         [application] = enrich_with_profiles([application], profiles)
+    from arrears.scoring.screening import screen
+
+    [application] = screen(engine, [application])
     scorer = getattr(request.app.state, "admission_scorer", None)
     if scorer is None and application.score is None:
         from arrears.scoring.champion import MissingFeatures, champion_scorer
