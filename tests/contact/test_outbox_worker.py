@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from arrears.contact import guard, webhooks
 from arrears.contact.channels.email import SmtpEmail
 from arrears.contact.channels.gateway import HttpGateway, post_signed
-from arrears.contact.channels.letter import HtmlLetters
 from arrears.contact.outbox import enqueue
 from arrears.contact.service import opt_out
 from arrears.contact.worker import WorkerStats, run
@@ -116,7 +115,8 @@ def test_retries_with_backoff_then_the_worker_reschedules(people, gateway):
     q2 = queue(people, at=sh(28, 11))
     faults(gateway, fail_next=10)  # longer outage: the worker puts it back with backoff
     stats = send_all(people, adapters, sh(28, 11))
-    assert stats.retried == 1 and rows(people)[q2.message_id][0] == "pending"
+    # still `dispatching`: the gateway may have taken it, so the retry keeps its decision
+    assert stats.retried == 1 and rows(people)[q2.message_id][0] == "dispatching"
     assert rows(people)[q2.message_id][2] == sh(28, 11, 1)  # 60 s backoff
     faults(gateway, fail_next=0)
     assert send_all(people, adapters, sh(28, 11, 2)).sent == 1
@@ -147,14 +147,6 @@ def test_email_over_smtp_arrives_with_opt_out_and_message_id(people, smtp):
     with unit_of_work(people) as s:
         key = s.get(OutboxMessage, q.message_id).idempotency_key
     assert key in mail["Message-ID"]
-
-
-def test_letters_are_html_files_named_by_the_key(people, tmp_path):
-    q = queue(people, channel="letter", at=sh(28, 3))  # letters are not held to the window
-    stats = send_all(people, {"letter": HtmlLetters(tmp_path)}, sh(28, 3))
-    assert stats.sent == 1 and rows(people)[q.message_id][0] == "delivered"
-    (page,) = tmp_path.glob("*.html")
-    assert "请按时还款" in page.read_text("utf-8")
 
 
 def test_worker_stats_count_by_channel(people, gateway, smtp):

@@ -92,7 +92,9 @@ class MessageOut(BaseModel):
     language: str
     subject: str | None
     body: str
-    status: str = Field(description="pending, sending, sent, delivered, failed, blocked, expired")
+    status: str = Field(
+        description="pending, sending, dispatching, sent, delivered, failed, blocked, expired"
+    )
     not_before: str
     tries: int
     created_at: str

@@ -36,11 +36,12 @@ def errors() -> Iterator[None]:
     from arrears.contact.compliance import GuardNotBound
     from arrears.contact.policy import ContactPolicyError
     from arrears.contact.service import ContactRefused
+    from arrears.documents.pdf import LetterheadProblem
 
     with user_errors():
         try:
             yield
-        except (ContactRefused, ContactPolicyError, GuardNotBound) as exc:
+        except (ContactRefused, ContactPolicyError, GuardNotBound, LetterheadProblem) as exc:
             fail(str(exc))
 
 
@@ -203,7 +204,17 @@ def worker_cmd(
     ] = None,
     letters: Annotated[
         str | None,
-        typer.Option(envvar="ARREARS_LETTER_DIR", help="Directory for letters. 信函目录。"),
+        typer.Option(
+            envvar="ARREARS_LETTER_DIR",
+            help="The print vendor's drop folder for PDF letters. 信函（PDF）投递目录。",
+        ),
+    ] = None,
+    letterhead: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ARREARS_LETTERHEAD",
+            help="Letterhead YAML (lender name, contact lines). 信函抬头文件。",
+        ),
     ] = None,
     webhook_port: Annotated[
         int | None, typer.Option(help="Serve gateway callbacks on this port. 回调端口。")
@@ -229,8 +240,9 @@ def worker_cmd(
     from arrears.contact import webhooks
     from arrears.contact.channels.email import SmtpEmail
     from arrears.contact.channels.gateway import HttpGateway
-    from arrears.contact.channels.letter import HtmlLetters
+    from arrears.contact.channels.letter import PdfLetters
     from arrears.contact.worker import run
+    from arrears.documents.pdf import load_letterhead
 
     fixed = parse_at(now) if now else None
     with errors():
@@ -253,7 +265,7 @@ def worker_cmd(
                 fail(f"--smtp: {smtp!r} is not HOST:PORT (格式应为 主机:端口)")
             adapters["email"] = SmtpEmail(host, int(port))
         if letters:
-            adapters["letter"] = HtmlLetters(Path(letters))
+            adapters["letter"] = PdfLetters(Path(letters), load_letterhead(letterhead))
         if not adapters:
             fail("no channel configured: give --gateway, --smtp or --letters (未配置任何渠道)")
         stats = run(

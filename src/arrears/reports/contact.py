@@ -70,7 +70,9 @@ def contact_section(engine: Engine) -> dict[str, Any] | None:
             "failed": counts.get("failed", 0),
             "expired": counts.get("expired", 0),
             "blocked": counts.get("blocked", 0),
-            "waiting": counts.get("pending", 0) + counts.get("sending", 0),
+            "waiting": counts.get("pending", 0)
+            + counts.get("sending", 0)
+            + counts.get("dispatching", 0),
             "sent_rate": _pct(sent, queued),
             "delivery_rate": _pct(delivered, sent) if channel in RECEIPTS else "—",
             "receipts": channel in RECEIPTS,

@@ -29,6 +29,7 @@ CHANNELS = ("sms", "email", "voice", "robot", "push", "letter", "visit")
 STATUS_NAMES = {
     "pending": ("pending", "待发送"),
     "sending": ("sending", "发送中"),
+    "dispatching": ("sending (begun)", "发送中（已放行）"),
     "sent": ("sent", "已发送"),
     "delivered": ("delivered", "已送达"),
     "failed": ("failed", "发送失败"),
