@@ -158,3 +158,60 @@ def test_worker_stats_count_by_channel(people, gateway, smtp):
         sh(28, 10),
     )
     assert isinstance(stats, WorkerStats) and stats.by_channel == {"sms": 1, "email": 1}
+
+
+def _begun_long_ago(engine, message_id, hours=3):
+    """As if a worker began this send `hours` ago and every worker has been down since."""
+    with unit_of_work(engine) as s:
+        row = s.get(OutboxMessage, message_id)
+        attempt = s.scalars(
+            select(ContactAttempt).where(ContactAttempt.message_id == message_id)
+        ).one()
+        attempt.at -= timedelta(hours=hours)
+        row.status, row.not_before = "dispatching", attempt.at
+
+
+def test_a_begun_send_found_after_the_grace_is_asked_again(people, gateway):
+    """Past RESEND_GRACE the logged decision is too old to cover a message that may never have
+    reached the gateway: allowed now, it is re-sent with its key; at night it waits (still
+    begun); refused for good, it ends `failed` saying the outcome is unknown — never `blocked`."""
+    adapters = {"sms": HttpGateway(gateway.url, SECRET)}
+    sent = [queue(people, at=sh(28, 10)).message_id for _ in range(3)]
+    assert send_all(people, adapters, sh(28, 10)).sent == 3
+    for m in sent:
+        _begun_long_ago(people, m)
+    # 1. allowed now: re-sent with the same key, the attempt moved to now under the new decision
+    stats = send_all(people, {"sms": HttpGateway(gateway.url, SECRET)}, sh(28, 13))
+    assert stats.resumed == 3 and stats.sent == 3 and gateway_log(gateway)["replays"] == 3
+    with unit_of_work(people) as s:
+        assert {a.at for a in s.scalars(select(ContactAttempt))} == {sh(28, 13)}
+    # 2. at night: deferred to the window's opening, still begun (not asked as a new send)
+    for m in sent[:1]:
+        _begun_long_ago(people, m)
+    stats = send_all(people, adapters, sh(28, 23))
+    assert stats.deferred == 1 and stats.sent == 0
+    assert rows(people)[sent[0]][:1] == ("dispatching",)
+    assert rows(people)[sent[0]][2] == sh(29, 8)
+    # 3. refused for good (an opt-out): failed with the reason, not blocked, nothing re-sent
+    opt_out(people, "B-CN", "sms")
+    stats = send_all(people, adapters, sh(29, 8))
+    assert stats.failed == 1 and stats.blocked == 0
+    with unit_of_work(people) as s:
+        row = s.get(OutboxMessage, sent[0])
+        assert row.status == "failed" and "never confirmed" in row.last_error
+    assert gateway_log(gateway)["replays"] == 3
+
+
+def test_a_transient_error_after_the_decision_keeps_it_even_if_an_opt_out_follows(people, gateway):
+    """The gateway took the message and answered 500; the borrower opts out before the retry.
+    The retry (within the grace) re-sends with the key under the first decision: one message."""
+    q = queue(people)
+    faults(gateway, accept_then_fail_next=1)
+    adapters = {"sms": HttpGateway(gateway.url, SECRET, retries=0)}
+    assert send_all(people, adapters, sh(28, 10)).retried == 1
+    opt_out(people, "B-CN", "sms")
+    stats = send_all(people, adapters, sh(28, 10, 5))
+    assert stats.sent == 1 and stats.blocked == 0 and stats.resumed == 1
+    log = gateway_log(gateway)
+    assert len(log["messages"]) == 1 and log["replays"] == 1
+    assert rows(people)[q.message_id][0] == "sent"
