@@ -57,7 +57,9 @@ def parse_at(text: str | None) -> datetime:
     return at
 
 
-def _show(result: dict, as_json: bool) -> None:
+def _show(result: dict, as_json: bool, zone: str | None = None) -> None:
+    """A decision: JSON as the guard answered (ISO times with offset); text with the next
+    allowed time in the borrower's zone, named."""
     if as_json:
         emit_json(result)
         return
@@ -67,7 +69,16 @@ def _show(result: dict, as_json: bool) -> None:
         out.print("blocked 拦截:", "; ".join(result["reasons"]), markup=False)
         out.print("rules 规则:", ", ".join(result["rule_ids"]), markup=False)
         if result["next_allowed_at"]:
-            out.print("next allowed 下次可联系:", result["next_allowed_at"], markup=False)
+            from arrears.contact.localtime import local_text
+
+            when = local_text(datetime.fromisoformat(result["next_allowed_at"]), zone)
+            out.print("next allowed 下次可联系:", when, markup=False)
+
+
+def _zone_of(borrower_id: str) -> str:
+    from arrears.contact.views import borrower_zone
+
+    return borrower_zone(ctx().engine(), borrower_id)
 
 
 @contact_app.command("check")
@@ -88,7 +99,7 @@ def check_cmd(
         decision = check_contact(
             ctx().engine(), borrower, channel, when, party=party, purpose=purpose, loan_id=loan
         )
-    _show(decision.to_dict(), as_json)
+    _show(decision.to_dict(), as_json, _zone_of(borrower))
 
 
 @contact_app.command("attempt")
@@ -122,7 +133,7 @@ def attempt_cmd(
             loan_id=loan,
             by_user=user,
         )
-    _show(result, as_json)
+    _show(result, as_json, _zone_of(borrower))
     if not as_json and result["attempt_id"] is not None:
         out.print(f"attempt 联系记录 {result['attempt_id']} recorded 已记录")
 
@@ -416,3 +427,109 @@ def stats_cmd(as_json: JsonOpt = False) -> None:
         markup=False,
         highlight=False,
     )
+
+
+@contact_app.command("messages")
+def messages_cmd(
+    borrower: Annotated[
+        str | None, typer.Option("--borrower", help="Borrower id. 客户号。")
+    ] = None,
+    case: Annotated[str | None, typer.Option("--case", help="Case id. 案件号。")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many. 最多条数。", min=1)] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """A borrower's (or a case's) messages, newest first, with the guard's decision; times in
+    the borrower's time zone. 消息记录（借款人当地时间）。"""
+    from rich.table import Table
+
+    from arrears.contact import views
+
+    if (borrower is None) == (case is None):
+        fail("give --borrower or --case (须指定客户或案件)")
+    with errors():
+        db = ctx().engine()
+        rows = (
+            views.borrower_messages(db, borrower, limit)
+            if borrower
+            else views.case_messages(db, case, limit)
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        out.print("no messages 暂无消息")
+        return
+    table = Table(title=f"Messages 消息 · {borrower or case} ({rows[0]['timezone']})")
+    for h in (
+        "planned 计划",
+        "channel 渠道",
+        "status 状态",
+        "decision 决定",
+        "sent 发送",
+        "text 内容",
+    ):
+        table.add_column(h)
+    for m in rows:
+        d = m["decision"]
+        table.add_row(
+            m["local"]["not_before"],
+            m["channel"],
+            m["status"],
+            "—"
+            if d is None
+            else f"#{d['decision_id']} {'allowed 允许' if d['allowed'] else 'blocked 拦截'}",
+            m["local"]["delivered_at"] or m["local"]["sent_at"] or (m["last_error"] or "—"),
+            m["body"],
+        )
+    out.print(table)
+
+
+@contact_app.command("decisions")
+def decisions_cmd(
+    borrower: Annotated[
+        str | None, typer.Option("--borrower", help="Borrower id. 客户号。")
+    ] = None,
+    blocked: Annotated[bool, typer.Option("--blocked", help="Only refusals. 仅拦截。")] = False,
+    rule: Annotated[str | None, typer.Option("--rule", help="Rule id. 规则编号。")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many. 最多条数。", min=1)] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """The guard's decision log, newest first; times in each borrower's time zone.
+    合规决定记录（借款人当地时间）。"""
+    from rich.table import Table
+
+    from arrears.contact.views import decision_log
+
+    with errors():
+        page = decision_log(
+            ctx().engine(),
+            borrower_id=borrower,
+            allowed=False if blocked else None,
+            rule_id=rule,
+            limit=limit,
+        )
+    if as_json:
+        emit_json(page)
+        return
+    table = Table(title=f"Guard decisions 合规决定 ({len(page['decisions'])} / {page['total']})")
+    for h in (
+        "#",
+        "contact time 联系时间",
+        "borrower 客户",
+        "channel 渠道",
+        "answer 结果",
+        "rules 规则",
+        "next allowed 下次可联系",
+    ):
+        table.add_column(h)
+    for d in page["decisions"]:
+        table.add_row(
+            str(d["decision_id"]),
+            d["local"]["at"],
+            d["borrower_id"],
+            d["channel"],
+            "allowed 允许" if d["allowed"] else "blocked 拦截",
+            ", ".join(d["rule_ids"]) if not d["allowed"] else f"{len(d['rule_ids'])} checked",
+            d["local"]["next_allowed_at"] or "—",
+        )
+    out.print(table)

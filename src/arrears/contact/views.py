@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from arrears.contact.localtime import DEFAULT_ZONE, local_text
 from arrears.contact.policy import applicable, load_policies
 from arrears.store.db import unit_of_work
 from arrears.store.tables import (
@@ -27,7 +28,9 @@ def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def decision_view(d: ContactDecision) -> dict[str, Any]:
+def decision_view(d: ContactDecision, zone: str | None = None) -> dict[str, Any]:
+    """A logged decision; `local` has its times in the borrower's zone (`zone`), for people."""
+    zone = zone or DEFAULT_ZONE
     return {
         "decision_id": d.decision_id,
         "borrower_id": d.borrower_id,
@@ -42,10 +45,16 @@ def decision_view(d: ContactDecision) -> dict[str, Any]:
         "next_allowed_at": _iso(d.next_allowed_at),
         "jurisdictions": [j for j in d.jurisdictions.split(",") if j],
         "decided_at": _iso(d.decided_at),
+        "timezone": zone,
+        "local": {
+            "at": local_text(d.at, zone),
+            "next_allowed_at": local_text(d.next_allowed_at, zone),
+            "decided_at": local_text(d.decided_at, zone),
+        },
     }
 
 
-def _message(m: OutboxMessage, d: ContactDecision | None) -> dict[str, Any]:
+def _message(m: OutboxMessage, d: ContactDecision | None, zone: str) -> dict[str, Any]:
     return {
         "message_id": m.message_id,
         "borrower_id": m.borrower_id,
@@ -67,13 +76,21 @@ def _message(m: OutboxMessage, d: ContactDecision | None) -> dict[str, Any]:
         "delivered_at": _iso(m.delivered_at),
         "gateway_id": m.gateway_id,
         "last_error": m.last_error,
-        "decision": None if d is None else decision_view(d),
+        "decision": None if d is None else decision_view(d, zone),
+        "timezone": zone,
+        "local": {
+            "not_before": local_text(m.not_before, zone),
+            "created_at": local_text(m.created_at, zone),
+            "sent_at": local_text(m.sent_at, zone),
+            "delivered_at": local_text(m.delivered_at, zone),
+        },
     }
 
 
 def borrower_messages(engine: Engine, borrower_id: str, limit: int = 200) -> list[dict[str, Any]]:
     """The borrower's outbox messages, newest first, each with the decision that queued it."""
     with unit_of_work(engine) as session:
+        zone = session.scalar(select(Borrower.timezone).where(Borrower.borrower_id == borrower_id))
         rows = session.execute(
             select(OutboxMessage, ContactDecision)
             .outerjoin(ContactDecision, ContactDecision.decision_id == OutboxMessage.decision_id)
@@ -81,7 +98,14 @@ def borrower_messages(engine: Engine, borrower_id: str, limit: int = 200) -> lis
             .order_by(OutboxMessage.not_before.desc(), OutboxMessage.message_id)
             .limit(limit)
         ).all()
-        return [_message(m, d) for m, d in rows]
+        return [_message(m, d, zone or DEFAULT_ZONE) for m, d in rows]
+
+
+def borrower_zone(engine: Engine, borrower_id: str) -> str:
+    """The borrower's IANA time zone (the guard's default when unknown)."""
+    with unit_of_work(engine) as session:
+        zone = session.scalar(select(Borrower.timezone).where(Borrower.borrower_id == borrower_id))
+    return zone or DEFAULT_ZONE
 
 
 def case_borrower(engine: Engine, case_id: str) -> str | None:
@@ -122,8 +146,9 @@ def decision_log(
         conditions.append(padded.contains(f",{rule_id},", autoescape=True))
     with unit_of_work(engine) as session:
         total = session.scalar(select(func.count()).select_from(ContactDecision).where(*conditions))
-        rows = session.scalars(
-            select(ContactDecision)
+        rows = session.execute(
+            select(ContactDecision, Borrower.timezone)
+            .outerjoin(Borrower, Borrower.borrower_id == ContactDecision.borrower_id)
             .where(*conditions)
             .order_by(ContactDecision.decision_id.desc())
             .limit(limit)
@@ -133,7 +158,7 @@ def decision_log(
             "total": int(total or 0),
             "limit": limit,
             "offset": offset,
-            "decisions": [decision_view(d) for d in rows],
+            "decisions": [decision_view(d, zone) for d, zone in rows],
         }
 
 
