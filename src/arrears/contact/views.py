@@ -6,6 +6,7 @@ and the template catalogue. Reading only: every rule stays in `rules.py`, every 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -246,37 +247,59 @@ def template_versions(engine: Engine, name: str, language: str) -> list[dict[str
         return [template_view(t) for t in rows]
 
 
-def message_figures(engine: Engine) -> dict[str, Any]:
-    """Messages by channel and status, blocked decisions by rule, delivery rates — the report's
-    contact section. Empty counts when nothing was ever queued or decided."""
+def message_figures(
+    engine: Engine, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, Any]:
+    """Messages by channel and status, blocked decisions by rule — `contact stats` (all time)
+    and the report's contact section (a period: `since` ≤ t < `until`). A message counts by
+    `not_before`: when it was to leave, or when the worker last took it — for a sent, expired
+    or blocked one, about when that happened. A decision counts by the contact time asked."""
+    msg_when = []
+    dec_when = []
+    if since is not None:
+        msg_when.append(OutboxMessage.not_before >= since)
+        dec_when.append(ContactDecision.at >= since)
+    if until is not None:
+        msg_when.append(OutboxMessage.not_before < until)
+        dec_when.append(ContactDecision.at < until)
     with unit_of_work(engine) as session:
         by_channel: dict[str, dict[str, int]] = {}
         for channel, status, n in session.execute(
-            select(OutboxMessage.channel, OutboxMessage.status, func.count()).group_by(
-                OutboxMessage.channel, OutboxMessage.status
-            )
+            select(OutboxMessage.channel, OutboxMessage.status, func.count())
+            .where(*msg_when)
+            .group_by(OutboxMessage.channel, OutboxMessage.status)
         ):
             by_channel.setdefault(channel, {})[status] = int(n)
         blocked: dict[str, int] = {}
         for rule_ids, n in session.execute(
             select(ContactDecision.rule_ids, func.count())
-            .where(ContactDecision.allowed.is_(False))
+            .where(ContactDecision.allowed.is_(False), *dec_when)
             .group_by(ContactDecision.rule_ids)
         ):
             for rule in (r for r in rule_ids.split(",") if r):
                 blocked[rule] = blocked.get(rule, 0) + int(n)
-        decisions = int(session.scalar(select(func.count()).select_from(ContactDecision)) or 0)
+        decisions = int(
+            session.scalar(select(func.count()).select_from(ContactDecision).where(*dec_when)) or 0
+        )
         refused = int(
             session.scalar(
                 select(func.count())
                 .select_from(ContactDecision)
-                .where(ContactDecision.allowed.is_(False))
+                .where(ContactDecision.allowed.is_(False), *dec_when)
             )
             or 0
         )
+        reasons: dict[str, dict[str, int]] = {}
+        for status, error, n in session.execute(
+            select(OutboxMessage.status, OutboxMessage.last_error, func.count())
+            .where(OutboxMessage.status.in_(("blocked", "expired", "failed")), *msg_when)
+            .group_by(OutboxMessage.status, OutboxMessage.last_error)
+        ):
+            reasons.setdefault(status, {})[error or "—"] = int(n)
     return {
         "by_channel": by_channel,
         "blocked_by_rule": blocked,
         "decisions": decisions,
         "blocked": refused,
+        "reasons": reasons,
     }
