@@ -267,12 +267,22 @@ def test_logs_on_the_command_line_show_the_borrowers_time(book):
     page = j(run(book, "contact", "decisions", "--borrower", "B0005", "--json"))
     assert page["decisions"][0]["at"] == "2026-11-28T15:30:00+00:00"
     assert page["decisions"][0]["timezone"] == "Asia/Shanghai"
-    messages = runner.invoke(
-        app, ["--db", book, "contact", "messages", "--borrower", "B0001"], env=wide
-    )
+    from sqlalchemy import select
+
+    from arrears.store.db import make_engine
+    from arrears.store.tables import OutboxMessage
+
+    engine = make_engine(book)
+    with engine.connect() as conn:  # a borrower the close of business planned reminders for
+        who = conn.scalar(select(OutboxMessage.borrower_id).limit(1))
+    engine.dispose()
+    assert who is not None
+    messages = runner.invoke(app, ["--db", book, "contact", "messages", "--borrower", who])
     assert messages.exit_code == 0, messages.output
-    rows = j(run(book, "contact", "messages", "--borrower", "B0001", "--json"))
+    rows = j(run(book, "contact", "messages", "--borrower", who, "--json"))
+    assert rows
+    assert "times in 时间为 Asia/Shanghai" in messages.stdout
     for m in rows[:3]:
-        assert m["local"]["not_before"] in messages.stdout
-        assert "Asia/Shanghai" in m["local"]["not_before"]
+        assert m["local"]["not_before"].endswith("Asia/Shanghai (UTC+08:00)")
+        assert f"{m['local']['not_before'][:16]} +08:00  {m['channel']}" in messages.stdout
     assert run(book, "contact", "messages").exit_code == 2  # neither --borrower nor --case

@@ -429,6 +429,11 @@ def stats_cmd(as_json: JsonOpt = False) -> None:
     )
 
 
+def _clock(local: str | None) -> str | None:
+    """ "2026-12-01 10:05 Asia/Shanghai (UTC+08:00)" → "2026-12-01 10:05 +08:00"."""
+    return None if local is None else f"{local[:16]} {local[-7:-1]}"
+
+
 @contact_app.command("messages")
 def messages_cmd(
     borrower: Annotated[
@@ -440,7 +445,6 @@ def messages_cmd(
 ) -> None:
     """A borrower's (or a case's) messages, newest first, with the guard's decision; times in
     the borrower's time zone. 消息记录（借款人当地时间）。"""
-    from rich.table import Table
 
     from arrears.contact import views
 
@@ -459,29 +463,30 @@ def messages_cmd(
     if not rows:
         out.print("no messages 暂无消息")
         return
-    table = Table(title=f"Messages 消息 · {borrower or case} ({rows[0]['timezone']})")
-    for h in (
-        "planned 计划",
-        "channel 渠道",
-        "status 状态",
-        "decision 决定",
-        "sent 发送",
-        "text 内容",
-    ):
-        table.add_column(h)
+    # one borrower, one zone: the heading names it, each line shows its wall clock and offset;
+    # lines rather than a table, so a narrow terminal never cuts a time short
+    out.print(
+        f"messages 消息 · {borrower or case} · times in 时间为 {rows[0]['timezone']}",
+        markup=False,
+        highlight=False,
+    )
     for m in rows:
         d = m["decision"]
-        table.add_row(
-            m["local"]["not_before"],
-            m["channel"],
-            m["status"],
+        verdict = (
             "—"
             if d is None
-            else f"#{d['decision_id']} {'allowed 允许' if d['allowed'] else 'blocked 拦截'}",
-            m["local"]["delivered_at"] or m["local"]["sent_at"] or (m["last_error"] or "—"),
-            m["body"],
+            else f"#{d['decision_id']} " + ("allowed 允许" if d["allowed"] else "blocked 拦截")
         )
-    out.print(table)
+        done = m["local"]["delivered_at"] or m["local"]["sent_at"]
+        body = " ".join(m["body"].split())
+        out.print(
+            f"{_clock(m['local']['not_before'])}  {m['channel']}  {m['status']}  {verdict}  "
+            + (f"sent 发送 {_clock(done)}" if done else (m["last_error"] or "—"))
+            + f"  {body[:60]}{'…' if len(body) > 60 else ''}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @contact_app.command("decisions")
@@ -496,7 +501,6 @@ def decisions_cmd(
 ) -> None:
     """The guard's decision log, newest first; times in each borrower's time zone.
     合规决定记录（借款人当地时间）。"""
-    from rich.table import Table
 
     from arrears.contact.views import decision_log
 
@@ -511,25 +515,20 @@ def decisions_cmd(
     if as_json:
         emit_json(page)
         return
-    table = Table(title=f"Guard decisions 合规决定 ({len(page['decisions'])} / {page['total']})")
-    for h in (
-        "#",
-        "contact time 联系时间",
-        "borrower 客户",
-        "channel 渠道",
-        "answer 结果",
-        "rules 规则",
-        "next allowed 下次可联系",
-    ):
-        table.add_column(h)
+    out.print(
+        f"guard decisions 合规决定 {len(page['decisions'])} / {page['total']}, "
+        "times in each borrower's zone 借款人当地时间",
+        markup=False,
+        highlight=False,
+    )
     for d in page["decisions"]:
-        table.add_row(
-            str(d["decision_id"]),
-            d["local"]["at"],
-            d["borrower_id"],
-            d["channel"],
-            "allowed 允许" if d["allowed"] else "blocked 拦截",
-            ", ".join(d["rule_ids"]) if not d["allowed"] else f"{len(d['rule_ids'])} checked",
-            d["local"]["next_allowed_at"] or "—",
+        rules = ", ".join(d["rule_ids"]) if not d["allowed"] else f"{len(d['rule_ids'])} checked"
+        nxt = d["local"]["next_allowed_at"]
+        out.print(
+            f"#{d['decision_id']}  {d['local']['at']}  {d['borrower_id']}  {d['channel']}  "
+            f"{'allowed 允许' if d['allowed'] else 'blocked 拦截'}  {rules}"
+            + (f"  next 下次可联系 {nxt}" if nxt else ""),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
-    out.print(table)
