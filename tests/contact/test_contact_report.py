@@ -187,10 +187,14 @@ def test_the_section_counts_its_period_and_says_why_messages_did_not_go_out(peop
     for n in range(3):
         remind("B-CN", sh(20, 9, month=10), f"L{n}:x:+1@2026-10-20")
     assert work(people, gw, clock=lambda: sh(22, 10, month=10), once=True).expired == 3
+    # planned for October 25, never sent by then: the worker expires it on November 28, and it
+    # stays October's (a reminder belongs to the day it was planned for)
+    remind("B-CN", sh(25, 9, month=10), "L9:x:+1@2026-10-25")
     # November 28: one sent, one blocked at send (an opt-out in between), one waiting
     remind("B-CN", sh(28, 9), "L1:y:+1@2026-11-28")
     remind("B-US", sh(28, 23), "L2:y:+1@2026-11-28")
-    assert work(people, gw, clock=lambda: sh(28, 9, 5), once=True).sent == 1
+    late = work(people, gw, clock=lambda: sh(28, 9, 5), once=True)
+    assert (late.sent, late.expired) == (1, 1)
     opt_out(people, "B-US", "sms")
     assert work(people, gw, clock=lambda: sh(28, 23, 5), once=True).blocked == 1
     remind("B-MA", sh(28, 23, 30), "L3:y:+1@2026-11-28")  # 10:30 in Boston, not yet sent
@@ -213,9 +217,9 @@ def test_the_section_counts_its_period_and_says_why_messages_did_not_go_out(peop
     assert rules.get("ALL-OPT-OUT") == 1
 
     october = contact_section(people, date(2026, 10, 31))
-    assert october["totals"]["expired"] == 3 and october["sent_rate"] == "0.0%"
+    assert october["totals"]["expired"] == 4 and october["sent_rate"] == "0.0%"
     (expired,) = [o for o in october["outcomes"] if o["status"] == "expired"]
-    assert expired["reasons"] == [{"reason": "reminder day passed (提醒已过期)", "count": 3}]
+    assert expired["reasons"] == [{"reason": "reminder day passed (提醒已过期)", "count": 4}]
     assert contact_section(people, date(2026, 12, 1) + timedelta(days=60)) is None
 
     from arrears.reports.html import _env  # the report's own template environment

@@ -6,10 +6,10 @@ and the template catalogue. Reading only: every rule stays in `rules.py`, every 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, func, or_, select
 
 from arrears.contact.localtime import DEFAULT_ZONE, local_text
 from arrears.contact.policy import applicable, load_policies
@@ -253,15 +253,30 @@ def message_figures(
     """Messages by channel and status, blocked decisions by rule — `contact stats` (all time)
     and the report's contact section (a period: `since` ≤ t < `until`). A message counts by
     `not_before`: when it was to leave, or when the worker last took it — for a sent, expired
-    or blocked one, about when that happened. A decision counts by the contact time asked."""
-    msg_when = []
-    dec_when = []
-    if since is not None:
-        msg_when.append(OutboxMessage.not_before >= since)
-        dec_when.append(ContactDecision.at >= since)
-    if until is not None:
-        msg_when.append(OutboxMessage.not_before < until)
-        dec_when.append(ContactDecision.at < until)
+    or blocked one, about when that happened; a reminder by the day it was planned for. A
+    decision counts by the contact time asked. `since`/`until` are midnights of the period's
+    first day and of the day after its last, in the report's zone."""
+    msg_when: list[Any] = []
+    dec_when: list[Any] = []
+    if since is not None and until is not None:
+        # a reminder belongs to the day it was planned for (its key ends "@YYYY-MM-DD"), so a
+        # month-end catch-up's reminders that expire weeks later stay in their own month
+        key = OutboxMessage.reminder_key
+        planned = func.substr(key, func.length(key) - 9)
+        first, last = since.date().isoformat(), (until - timedelta(days=1)).date().isoformat()
+        msg_when.append(
+            or_(
+                and_(key.is_not(None), planned >= first, planned <= last),
+                and_(
+                    key.is_(None),
+                    OutboxMessage.not_before >= since,
+                    OutboxMessage.not_before < until,
+                ),
+            )
+        )
+        dec_when += [ContactDecision.at >= since, ContactDecision.at < until]
+    elif since is not None or until is not None:
+        raise ValueError("a period needs both ends (since and until)")
     with unit_of_work(engine) as session:
         by_channel: dict[str, dict[str, int]] = {}
         for channel, status, n in session.execute(

@@ -8,7 +8,7 @@ failed messages. Read from the outbox and the decision log (`contact.views.messa
 section.
 
 Counting all time would let last month's expired reminders weigh on today's sent share; a
-message counts in the period in which it was to leave (or left)."""
+reminder counts on the day it was planned for, another message when it was to leave (or left)."""
 
 from __future__ import annotations
 
