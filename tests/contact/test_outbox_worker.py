@@ -215,3 +215,20 @@ def test_a_transient_error_after_the_decision_keeps_it_even_if_an_opt_out_follow
     log = gateway_log(gateway)
     assert len(log["messages"]) == 1 and log["replays"] == 1
     assert rows(people)[q.message_id][0] == "sent"
+
+
+def test_a_contact_person_is_reached_only_where_an_address_is_on_file(people):
+    """A contact person has a phone and a name, nothing else: an SMS goes to the phone, a letter
+    to the name, and an email has no address (it used to be sent to the phone number)."""
+    from arrears.contact.service import add_contact_person, set_flag
+
+    add_contact_person(people, "B-CN", "P-1", "李四", relation="friend", phone="+86 13900000000")
+    set_flag(people, "B-CN", "unreachable", "ops")  # CN-C5: contact persons only then
+    who = guard.Party("B-CN", "contact_person", contact_id="P-1")
+    with unit_of_work(people) as s:
+        sms = enqueue(s, who, "sms", "location", "请转告回电。", sh(28, 10))
+        letter = enqueue(s, who, "letter", "location", "请转告回电。", sh(28, 10))
+        email = enqueue(s, who, "email", "location", "请转告回电。", sh(28, 10))
+        assert s.get(OutboxMessage, sms.message_id).to_address == "+86 13900000000"
+        assert s.get(OutboxMessage, letter.message_id).to_address == "李四"
+    assert email.message_id is None and email.decision.rule_ids == ("NO-ADDRESS",)
