@@ -15,6 +15,7 @@ from arrears.collection.cases import set_stage
 from arrears.collection.common import CollectionRefused, NotAllowed
 from arrears.collection.legal import (
     advance_lawsuit,
+    demand_letter_pdf,
     limitation_status,
     list_lawsuits,
     open_lawsuit,
@@ -111,6 +112,28 @@ def test_documents_are_bilingual_html_with_the_case_figures(book, close):
     assert "2027-02-15" in summary  # limitation period end
     with pytest.raises(CollectionRefused):
         render_document(book, cid, "poem", today=DAY)
+
+
+def test_the_demand_letter_is_also_a_bilingual_pdf_on_the_letterhead(book, close):
+    import io
+
+    from pypdf import PdfReader
+
+    from arrears.collection.cases import show_case
+
+    close(book, DAY)
+    cid = case_id(book, "B-1")
+    data = demand_letter_pdf(book, cid, today=DAY)
+    assert data.startswith(b"%PDF-")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    case = show_case(book, cid)
+    money = f"{case['amount_overdue']} {case['currency']}"
+    assert "催 收 函" in text and "Letter of demand" in text
+    assert "致 To: 张三" in text and f"编号 Reference: {cid}" in text
+    assert f"逾期金额为 {money}" in text and f"the overdue amount is {money}" in text
+    assert "请于 2024-03-06 前" in text and "by 2024-03-06" in text  # pay within 15 days
+    assert "客服电话：400-800-1234" in text and "Service line: 400-800-1234" in text
+    assert "L-1, L-2" in text
 
 
 def test_limitation_restarts_on_acknowledgement_and_warns_near_the_end(book, close):

@@ -241,3 +241,48 @@ def test_template_save_and_preview_from_the_command_line(book, tmp_path):
         "ann",
     )
     assert refused.exit_code == 2 and "老赖" in refused.output and "bad.txt" in refused.output
+
+
+def test_logs_on_the_command_line_show_the_borrowers_time(book):
+    """Text output names the borrower's zone and shows its wall clock; JSON stays ISO."""
+    night = run(
+        book,
+        "contact",
+        "check",
+        "--borrower",
+        "B0005",
+        "--channel",
+        "sms",
+        "--at",
+        "2026-11-28T15:30:00+00:00",
+    )  # 23:30 in Shanghai
+    assert night.exit_code == 0, night.output
+    assert "2026-11-29 08:00 Asia/Shanghai (UTC+08:00)" in night.stdout
+    wide = {"COLUMNS": "250"}
+    log = runner.invoke(
+        app, ["--db", book, "contact", "decisions", "--borrower", "B0005", "--blocked"], env=wide
+    )
+    assert log.exit_code == 0, log.output
+    assert "2026-11-28 23:30 Asia/Shanghai (UTC+08:00)" in log.stdout and "CN-C1" in log.stdout
+    page = j(run(book, "contact", "decisions", "--borrower", "B0005", "--json"))
+    assert page["decisions"][0]["at"] == "2026-11-28T15:30:00+00:00"
+    assert page["decisions"][0]["timezone"] == "Asia/Shanghai"
+    from sqlalchemy import select
+
+    from arrears.store.db import make_engine
+    from arrears.store.tables import OutboxMessage
+
+    engine = make_engine(book)
+    with engine.connect() as conn:  # a borrower the close of business planned reminders for
+        who = conn.scalar(select(OutboxMessage.borrower_id).limit(1))
+    engine.dispose()
+    assert who is not None
+    messages = runner.invoke(app, ["--db", book, "contact", "messages", "--borrower", who])
+    assert messages.exit_code == 0, messages.output
+    rows = j(run(book, "contact", "messages", "--borrower", who, "--json"))
+    assert rows
+    assert "times in 时间为 Asia/Shanghai" in messages.stdout
+    for m in rows[:3]:
+        assert m["local"]["not_before"].endswith("Asia/Shanghai (UTC+08:00)")
+        assert f"{m['local']['not_before'][:16]} +08:00  {m['channel']}" in messages.stdout
+    assert run(book, "contact", "messages").exit_code == 2  # neither --borrower nor --case

@@ -57,7 +57,7 @@ def book(tmp_path):
 def test_no_contact_no_section(tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     assert run(url, "db", "upgrade").exit_code == 0
-    assert contact_section(make_engine(url)) is None
+    assert contact_section(make_engine(url), date(2026, 12, 1)) is None
     stats = run(url, "contact", "stats", "--json")
     assert stats.exit_code == 0
     assert json.loads(stats.output) == {
@@ -65,6 +65,7 @@ def test_no_contact_no_section(tmp_path):
         "blocked_by_rule": {},
         "decisions": 0,
         "blocked": 0,
+        "reasons": {},
     }
 
 
@@ -113,7 +114,7 @@ def test_reminders_sent_delivered_counted_and_reported(book, gateway):
     assert stats["blocked_by_rule"]["CN-C1"] >= 1 and stats["blocked"] >= 1
 
     engine = make_engine(book)
-    section = contact_section(engine)
+    section = contact_section(engine, date(2026, 12, 1))
     assert section is not None
     assert section["totals"]["sent"] == worker["sent"]
     assert section["totals"]["delivered"] == delivered
@@ -148,7 +149,7 @@ def test_channels_without_receipts_have_no_delivery_rate(people, gateway, smtp):
     adapters = {"sms": HttpGateway(gateway.url, SECRET), "email": SmtpEmail("127.0.0.1", smtp.port)}
     stats = work(people, adapters, clock=lambda: sh(28, 10, 5), once=True)
     assert stats.sent == 2 and len(smtp.messages) == 1
-    section = contact_section(people)
+    section = contact_section(people, date(2026, 11, 28))
     by = {c["channel"]: c for c in section["channels"]}
     assert by["email"]["sent"] == 1 and by["email"]["delivery_rate"] == "—"
     assert by["sms"]["sent"] == 1 and by["sms"]["delivered"] == 0  # no callback URL given
@@ -156,3 +157,82 @@ def test_channels_without_receipts_have_no_delivery_rate(people, gateway, smtp):
     assert section["with_receipts"] == 1 and section["delivery_rate"] == "0.0%"
     assert [(r["rule_id"], r["count"]) for r in section["rules"]] == [("CN-C1", 1)]
     assert section["blocked"] == 1 and section["sent_rate"] == "100.0%"
+
+
+def test_the_section_counts_its_period_and_says_why_messages_did_not_go_out(people, gateway):
+    """A month-old reminder that expired does not weigh on today's sent share: the section
+    counts the 30 days up to the report date (named in its heading), and shows sent, blocked,
+    expired and failed apart, with their reasons."""
+    from datetime import timedelta
+
+    from arrears.contact import guard
+    from arrears.contact.channels.gateway import HttpGateway
+    from arrears.contact.outbox import enqueue
+    from arrears.contact.service import opt_out
+    from arrears.contact.worker import run as work
+    from arrears.store.db import unit_of_work
+
+    from .conftest import sh
+
+    def remind(borrower, at, key):
+        with unit_of_work(people) as session:
+            q = enqueue(
+                session, guard.Party(borrower), "sms", "reminder", "hi", at, reminder_key=key
+            )
+            assert q.message_id
+            return q.message_id
+
+    gw = {"sms": HttpGateway(gateway.url, SECRET, retries=0)}
+    # October: three reminders that the worker only reached two days later — expired
+    for n in range(3):
+        remind("B-CN", sh(20, 9, month=10), f"L{n}:x:+1@2026-10-20")
+    assert work(people, gw, clock=lambda: sh(22, 10, month=10), once=True).expired == 3
+    # planned for October 25, never sent by then: the worker expires it on November 28, and it
+    # stays October's (a reminder belongs to the day it was planned for)
+    remind("B-CN", sh(25, 9, month=10), "L9:x:+1@2026-10-25")
+    # November 28: one sent, one blocked at send (an opt-out in between), one waiting
+    remind("B-CN", sh(28, 9), "L1:y:+1@2026-11-28")
+    remind("B-US", sh(28, 23), "L2:y:+1@2026-11-28")
+    late = work(people, gw, clock=lambda: sh(28, 9, 5), once=True)
+    assert (late.sent, late.expired) == (1, 1)
+    opt_out(people, "B-US", "sms")
+    assert work(people, gw, clock=lambda: sh(28, 23, 5), once=True).blocked == 1
+    remind("B-MA", sh(28, 23, 30), "L3:y:+1@2026-11-28")  # 10:30 in Boston, not yet sent
+
+    month = contact_section(people, date(2026, 11, 28))
+    assert month["period"] == {
+        "days": 30,
+        "first": "2026-10-30",
+        "last": "2026-11-28",
+        "zone": "Asia/Shanghai",
+    }
+    t = month["totals"]
+    assert (t["sent"], t["blocked"], t["expired"], t["failed"], t["waiting"]) == (1, 1, 0, 0, 1)
+    assert month["sent_rate"] == "50.0%"  # 1 of the 2 with an outcome; October is not counted
+    outcomes = {o["status"]: o for o in month["outcomes"]}
+    assert outcomes["blocked"]["count"] == 1
+    assert "opted out" in outcomes["blocked"]["reasons"][0]["reason"]
+    assert outcomes["expired"] == {"status": "expired", "count": 0, "reasons": []}
+    rules = {r["rule_id"]: r["count"] for r in month["rules"]}
+    assert rules.get("ALL-OPT-OUT") == 1
+
+    october = contact_section(people, date(2026, 10, 31))
+    assert october["totals"]["expired"] == 4 and october["sent_rate"] == "0.0%"
+    (expired,) = [o for o in october["outcomes"] if o["status"] == "expired"]
+    assert expired["reasons"] == [{"reason": "reminder day passed (提醒已过期)", "count": 4}]
+    assert contact_section(people, date(2026, 12, 1) + timedelta(days=60)) is None
+
+    from arrears.reports.html import _env  # the report's own template environment
+
+    html = (
+        _env()
+        .from_string(
+            '{% macro t(en, zh) %}<span class="en">{{ en }}</span><span class="zh">{{ zh }}'
+            '</span>{% endmacro %}{% include "contact.html.j2" %}'
+        )
+        .render(contact=month)
+    )
+    assert '<span class="en">last 30 days</span>' in html
+    assert "(2026-10-30 – 2026-11-28, Asia/Shanghai)" in html
+    assert "近 30 天" in html and 'data-outcome="expired"' in html
+    assert "opted out" in html and "未发出的消息及原因" in html

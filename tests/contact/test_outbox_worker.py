@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from arrears.contact import guard, webhooks
 from arrears.contact.channels.email import SmtpEmail
 from arrears.contact.channels.gateway import HttpGateway, post_signed
-from arrears.contact.channels.letter import HtmlLetters
 from arrears.contact.outbox import enqueue
 from arrears.contact.service import opt_out
 from arrears.contact.worker import WorkerStats, run
@@ -116,7 +115,8 @@ def test_retries_with_backoff_then_the_worker_reschedules(people, gateway):
     q2 = queue(people, at=sh(28, 11))
     faults(gateway, fail_next=10)  # longer outage: the worker puts it back with backoff
     stats = send_all(people, adapters, sh(28, 11))
-    assert stats.retried == 1 and rows(people)[q2.message_id][0] == "pending"
+    # still `dispatching`: the gateway may have taken it, so the retry keeps its decision
+    assert stats.retried == 1 and rows(people)[q2.message_id][0] == "dispatching"
     assert rows(people)[q2.message_id][2] == sh(28, 11, 1)  # 60 s backoff
     faults(gateway, fail_next=0)
     assert send_all(people, adapters, sh(28, 11, 2)).sent == 1
@@ -149,14 +149,6 @@ def test_email_over_smtp_arrives_with_opt_out_and_message_id(people, smtp):
     assert key in mail["Message-ID"]
 
 
-def test_letters_are_html_files_named_by_the_key(people, tmp_path):
-    q = queue(people, channel="letter", at=sh(28, 3))  # letters are not held to the window
-    stats = send_all(people, {"letter": HtmlLetters(tmp_path)}, sh(28, 3))
-    assert stats.sent == 1 and rows(people)[q.message_id][0] == "delivered"
-    (page,) = tmp_path.glob("*.html")
-    assert "请按时还款" in page.read_text("utf-8")
-
-
 def test_worker_stats_count_by_channel(people, gateway, smtp):
     queue(people)
     queue(people, channel="email")
@@ -166,3 +158,77 @@ def test_worker_stats_count_by_channel(people, gateway, smtp):
         sh(28, 10),
     )
     assert isinstance(stats, WorkerStats) and stats.by_channel == {"sms": 1, "email": 1}
+
+
+def _begun_long_ago(engine, message_id, hours=3):
+    """As if a worker began this send `hours` ago and every worker has been down since."""
+    with unit_of_work(engine) as s:
+        row = s.get(OutboxMessage, message_id)
+        attempt = s.scalars(
+            select(ContactAttempt).where(ContactAttempt.message_id == message_id)
+        ).one()
+        attempt.at -= timedelta(hours=hours)
+        row.status, row.not_before = "dispatching", attempt.at
+
+
+def test_a_begun_send_found_after_the_grace_is_asked_again(people, gateway):
+    """Past RESEND_GRACE the logged decision is too old to cover a message that may never have
+    reached the gateway: allowed now, it is re-sent with its key; at night it waits (still
+    begun); refused for good, it ends `failed` saying the outcome is unknown — never `blocked`."""
+    adapters = {"sms": HttpGateway(gateway.url, SECRET)}
+    sent = [queue(people, at=sh(28, 10)).message_id for _ in range(3)]
+    assert send_all(people, adapters, sh(28, 10)).sent == 3
+    for m in sent:
+        _begun_long_ago(people, m)
+    # 1. allowed now: re-sent with the same key, the attempt moved to now under the new decision
+    stats = send_all(people, {"sms": HttpGateway(gateway.url, SECRET)}, sh(28, 13))
+    assert stats.resumed == 3 and stats.sent == 3 and gateway_log(gateway)["replays"] == 3
+    with unit_of_work(people) as s:
+        assert {a.at for a in s.scalars(select(ContactAttempt))} == {sh(28, 13)}
+    # 2. at night: deferred to the window's opening, still begun (not asked as a new send)
+    for m in sent[:1]:
+        _begun_long_ago(people, m)
+    stats = send_all(people, adapters, sh(28, 23))
+    assert stats.deferred == 1 and stats.sent == 0
+    assert rows(people)[sent[0]][:1] == ("dispatching",)
+    assert rows(people)[sent[0]][2] == sh(29, 8)
+    # 3. refused for good (an opt-out): failed with the reason, not blocked, nothing re-sent
+    opt_out(people, "B-CN", "sms")
+    stats = send_all(people, adapters, sh(29, 8))
+    assert stats.failed == 1 and stats.blocked == 0
+    with unit_of_work(people) as s:
+        row = s.get(OutboxMessage, sent[0])
+        assert row.status == "failed" and "never confirmed" in row.last_error
+    assert gateway_log(gateway)["replays"] == 3
+
+
+def test_a_transient_error_after_the_decision_keeps_it_even_if_an_opt_out_follows(people, gateway):
+    """The gateway took the message and answered 500; the borrower opts out before the retry.
+    The retry (within the grace) re-sends with the key under the first decision: one message."""
+    q = queue(people)
+    faults(gateway, accept_then_fail_next=1)
+    adapters = {"sms": HttpGateway(gateway.url, SECRET, retries=0)}
+    assert send_all(people, adapters, sh(28, 10)).retried == 1
+    opt_out(people, "B-CN", "sms")
+    stats = send_all(people, adapters, sh(28, 10, 5))
+    assert stats.sent == 1 and stats.blocked == 0 and stats.resumed == 1
+    log = gateway_log(gateway)
+    assert len(log["messages"]) == 1 and log["replays"] == 1
+    assert rows(people)[q.message_id][0] == "sent"
+
+
+def test_a_contact_person_is_reached_only_where_an_address_is_on_file(people):
+    """A contact person has a phone and a name, nothing else: an SMS goes to the phone, a letter
+    to the name, and an email has no address (it used to be sent to the phone number)."""
+    from arrears.contact.service import add_contact_person, set_flag
+
+    add_contact_person(people, "B-CN", "P-1", "李四", relation="friend", phone="+86 13900000000")
+    set_flag(people, "B-CN", "unreachable", "ops")  # CN-C5: contact persons only then
+    who = guard.Party("B-CN", "contact_person", contact_id="P-1")
+    with unit_of_work(people) as s:
+        sms = enqueue(s, who, "sms", "location", "请转告回电。", sh(28, 10))
+        letter = enqueue(s, who, "letter", "location", "请转告回电。", sh(28, 10))
+        email = enqueue(s, who, "email", "location", "请转告回电。", sh(28, 10))
+        assert s.get(OutboxMessage, sms.message_id).to_address == "+86 13900000000"
+        assert s.get(OutboxMessage, letter.message_id).to_address == "李四"
+    assert email.message_id is None and email.decision.rule_ids == ("NO-ADDRESS",)

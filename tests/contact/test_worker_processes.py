@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from arrears.contact import guard
 from arrears.contact.outbox import enqueue
+from arrears.contact.service import opt_out, set_flag
 from arrears.store.db import unit_of_work
-from arrears.store.tables import Borrower, OutboxMessage
+from arrears.store.tables import Borrower, ContactAttempt, OutboxMessage
 
 from .conftest import SECRET, sh
 
@@ -105,6 +106,43 @@ def test_killed_at_each_step_never_sends_twice_never_loses(engine, db_url, gatew
     assert len(bodies) == 3 and len(set(bodies)) == 3  # each once, none lost
     assert log["replays"] == (1 if step == "after_send" else 0)  # the retry reused the key
     assert statuses(engine) == ["sent"] * 3
+
+
+@pytest.mark.parametrize("meanwhile", ["opt_out", "window_closed", "do_not_contact"])
+def test_killed_after_the_send_the_retry_keeps_the_decision_that_let_it_out(
+    engine, db_url, gateway, meanwhile
+):
+    """The gateway took the message, the worker died before marking it; before the restart the
+    borrower opted out, or the window closed, or a do-not-contact flag was set. Asking the guard again
+    would mark `blocked` (or hold till morning) a message already out; instead it is re-sent
+    with its key under its logged decision: one message at the gateway, the row `sent`."""
+    seed(engine, 1)
+    start = T0.replace(hour=21, minute=59, second=40)
+    killed = worker(db_url, gateway, start, crash="after_send")
+    killed.wait(timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    assert len(gateway_log(gateway)["messages"]) == 1
+    restart = start + timedelta(seconds=50)  # past the lease, and past 22:00 in Shanghai
+    if meanwhile == "opt_out":
+        opt_out(engine, "K-0000", "sms", at=start + timedelta(seconds=10))
+    elif meanwhile == "do_not_contact":
+        set_flag(engine, "K-0000", "do_not_contact", "ops")
+    else:
+        assert restart.hour == 22  # the guard would now say "not before 08:00"
+    if meanwhile != "window_closed":
+        restart = start + timedelta(seconds=35)
+    again = worker(db_url, gateway, restart)
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    stats = json.loads(out)
+    assert stats["resumed"] == 1 and stats["sent"] == 1 and stats["blocked"] == 0
+    log = gateway_log(gateway)
+    assert len(log["messages"]) == 1 and log["replays"] == 1
+    assert statuses(engine) == ["sent"]
+    with unit_of_work(engine) as s:
+        (attempt,) = s.scalars(select(ContactAttempt)).all()
+        row = s.scalars(select(OutboxMessage)).one()
+        assert attempt.message_id == row.message_id and attempt.at == start
 
 
 def test_several_workers_share_the_outbox_with_skip_locked(engine, db_url, gateway, backend):

@@ -155,6 +155,10 @@ def test_message_logs_show_status_decision_and_delivery(site: ContactSite) -> No
         assert rows == {site.sent[0]: "sent", site.sent[1]: "pending"}
         assert "allowed" in page.text and "CN+ALL" in page.text
         assert "回复TD退订" in page.text  # the opt-out line the outbox appended
+        # times in the borrower's own zone, named (stored UTC: 02:15 and 01:30)
+        assert "sent 2026-11-30 10:15 Asia/Shanghai (UTC+08:00)" in page.text
+        assert "2026-11-30 10:00 Asia/Shanghai (UTC+08:00)" in page.text  # the email, waiting
+        assert "借款人当地时间" in risk.get(f"/borrowers/{BORROWER}/messages?lang=zh").text
         assert "已发送" in risk.get(f"/borrowers/{BORROWER}/messages?lang=zh").text
         case = risk.get(f"/cases/{site.case_id}/messages?lang=en")
         assert case.status_code == 200 and site.sent[0] in case.text
@@ -190,7 +194,7 @@ def test_policy_view_and_asking_the_guard(site: ContactSite) -> None:
         )
         assert night.status_code == 200
         assert 'data-allowed="false"' in night.text and "CN-C1" in night.text
-        assert "2026-12-01T08:00:00+08:00" in night.text
+        assert "2026-12-01 08:00 Asia/Shanghai (UTC+08:00)" in night.text
         no_offset = collector.post(
             f"/borrowers/{BORROWER}/contact-check",
             data={"csrf_token": token, "channel": "sms", "at": "2026-11-30T10:00:00"},
@@ -218,6 +222,9 @@ def test_decision_log_is_for_auditors_filtered_and_paged(site: ContactSite) -> N
         blocked = auditor.get("/contact/decisions?allowed=no&rule_id=CN-C1&lang=en").text
         allowed = re.findall(r'data-allowed="(true|false)"', blocked)
         assert allowed and set(allowed) == {"false"}
+        # the night SMS asked at 23:30 Shanghai: shown so, with the next opening
+        assert "2026-11-30 23:30 Asia/Shanghai (UTC+08:00)" in blocked
+        assert "2026-12-01 08:00 Asia/Shanghai (UTC+08:00)" in blocked
         assert auditor.get("/contact/templates").status_code == 200
     with closing(_client(site, "cara")) as collector:
         assert collector.get("/contact/decisions").status_code == 403

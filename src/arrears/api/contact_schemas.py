@@ -70,6 +70,7 @@ class LoggedDecision(BaseModel):
     next_allowed_at: str | None
     jurisdictions: list[str]
     decided_at: str
+    timezone: str = Field(description="The borrower's IANA time zone (the times above are UTC).")
 
 
 class DecisionPage(BaseModel):
@@ -92,7 +93,9 @@ class MessageOut(BaseModel):
     language: str
     subject: str | None
     body: str
-    status: str = Field(description="pending, sending, sent, delivered, failed, blocked, expired")
+    status: str = Field(
+        description="pending, sending, dispatching, sent, delivered, failed, blocked, expired"
+    )
     not_before: str
     tries: int
     created_at: str
@@ -101,6 +104,7 @@ class MessageOut(BaseModel):
     gateway_id: str | None
     last_error: str | None
     decision: LoggedDecision | None
+    timezone: str = Field(description="The borrower's IANA time zone (the times above are UTC).")
 
 
 class PolicyOut(BaseModel):

@@ -356,19 +356,49 @@ def case_hardship(
 def case_document(
     case_id: Annotated[str, typer.Argument()],
     kind: Annotated[str, typer.Option("--kind", help="demand_letter | complaint_summary")],
-    out_file: Annotated[Path, typer.Option("--out", help="FILE.html")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="FILE.html, or FILE.pdf for the demand letter")
+    ],
     lender: Annotated[
-        str, typer.Option("--lender", help="The lender's name. 机构名称。")
+        str, typer.Option("--lender", help="The lender's name (HTML). 机构名称。")
     ] = "Arrears",
+    letterhead: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="ARREARS_LETTERHEAD",
+            help="Letterhead YAML for the PDF (lender name, contact lines). 信函抬头文件。",
+        ),
+    ] = None,
 ) -> None:
-    """Write a demand letter or complaint summary as HTML. 生成催收函/起诉摘要。"""
-    from arrears.collection.legal import render_document
+    """Write a demand letter (HTML or PDF) or complaint summary (HTML).
+    生成催收函（HTML 或 PDF）/起诉摘要（HTML）。"""
+    from arrears.collection.legal import demand_letter_pdf, render_document
+    from arrears.documents.pdf import LetterheadProblem, load_letterhead
 
     c = ctx()
+    as_pdf = out_file.suffix.lower() == ".pdf"
+    if as_pdf and kind != "demand_letter":
+        fail(f"--out {out_file}: only the demand letter is made as PDF (仅催收函可生成 PDF)")
     with errors():
-        html = render_document(c.engine(), case_id, kind, today=c.settings.today(), lender=lender)
+        try:
+            if as_pdf:
+                data = demand_letter_pdf(
+                    c.engine(),
+                    case_id,
+                    today=c.settings.today(),
+                    letterhead=load_letterhead(letterhead),
+                )
+            else:
+                text = render_document(
+                    c.engine(), case_id, kind, today=c.settings.today(), lender=lender
+                )
+        except LetterheadProblem as exc:
+            fail(str(exc))
     out_file.parent.mkdir(parents=True, exist_ok=True)
-    out_file.write_text(html, encoding="utf-8")
+    if as_pdf:
+        out_file.write_bytes(data)
+    else:
+        out_file.write_text(text, encoding="utf-8")
     out.print(f"wrote 已写入 {out_file}")
 
 

@@ -36,11 +36,12 @@ def errors() -> Iterator[None]:
     from arrears.contact.compliance import GuardNotBound
     from arrears.contact.policy import ContactPolicyError
     from arrears.contact.service import ContactRefused
+    from arrears.documents.pdf import LetterheadProblem
 
     with user_errors():
         try:
             yield
-        except (ContactRefused, ContactPolicyError, GuardNotBound) as exc:
+        except (ContactRefused, ContactPolicyError, GuardNotBound, LetterheadProblem) as exc:
             fail(str(exc))
 
 
@@ -56,7 +57,9 @@ def parse_at(text: str | None) -> datetime:
     return at
 
 
-def _show(result: dict, as_json: bool) -> None:
+def _show(result: dict, as_json: bool, zone: str | None = None) -> None:
+    """A decision: JSON as the guard answered (ISO times with offset); text with the next
+    allowed time in the borrower's zone, named."""
     if as_json:
         emit_json(result)
         return
@@ -66,7 +69,16 @@ def _show(result: dict, as_json: bool) -> None:
         out.print("blocked 拦截:", "; ".join(result["reasons"]), markup=False)
         out.print("rules 规则:", ", ".join(result["rule_ids"]), markup=False)
         if result["next_allowed_at"]:
-            out.print("next allowed 下次可联系:", result["next_allowed_at"], markup=False)
+            from arrears.contact.localtime import local_text
+
+            when = local_text(datetime.fromisoformat(result["next_allowed_at"]), zone)
+            out.print("next allowed 下次可联系:", when, markup=False)
+
+
+def _zone_of(borrower_id: str) -> str:
+    from arrears.contact.views import borrower_zone
+
+    return borrower_zone(ctx().engine(), borrower_id)
 
 
 @contact_app.command("check")
@@ -87,7 +99,7 @@ def check_cmd(
         decision = check_contact(
             ctx().engine(), borrower, channel, when, party=party, purpose=purpose, loan_id=loan
         )
-    _show(decision.to_dict(), as_json)
+    _show(decision.to_dict(), as_json, _zone_of(borrower))
 
 
 @contact_app.command("attempt")
@@ -121,7 +133,7 @@ def attempt_cmd(
             loan_id=loan,
             by_user=user,
         )
-    _show(result, as_json)
+    _show(result, as_json, _zone_of(borrower))
     if not as_json and result["attempt_id"] is not None:
         out.print(f"attempt 联系记录 {result['attempt_id']} recorded 已记录")
 
@@ -203,7 +215,17 @@ def worker_cmd(
     ] = None,
     letters: Annotated[
         str | None,
-        typer.Option(envvar="ARREARS_LETTER_DIR", help="Directory for letters. 信函目录。"),
+        typer.Option(
+            envvar="ARREARS_LETTER_DIR",
+            help="The print vendor's drop folder for PDF letters. 信函（PDF）投递目录。",
+        ),
+    ] = None,
+    letterhead: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ARREARS_LETTERHEAD",
+            help="Letterhead YAML (lender name, contact lines). 信函抬头文件。",
+        ),
     ] = None,
     webhook_port: Annotated[
         int | None, typer.Option(help="Serve gateway callbacks on this port. 回调端口。")
@@ -229,8 +251,9 @@ def worker_cmd(
     from arrears.contact import webhooks
     from arrears.contact.channels.email import SmtpEmail
     from arrears.contact.channels.gateway import HttpGateway
-    from arrears.contact.channels.letter import HtmlLetters
+    from arrears.contact.channels.letter import PdfLetters
     from arrears.contact.worker import run
+    from arrears.documents.pdf import load_letterhead
 
     fixed = parse_at(now) if now else None
     with errors():
@@ -253,7 +276,7 @@ def worker_cmd(
                 fail(f"--smtp: {smtp!r} is not HOST:PORT (格式应为 主机:端口)")
             adapters["email"] = SmtpEmail(host, int(port))
         if letters:
-            adapters["letter"] = HtmlLetters(Path(letters))
+            adapters["letter"] = PdfLetters(Path(letters), load_letterhead(letterhead))
         if not adapters:
             fail("no channel configured: give --gateway, --smtp or --letters (未配置任何渠道)")
         stats = run(
@@ -404,3 +427,108 @@ def stats_cmd(as_json: JsonOpt = False) -> None:
         markup=False,
         highlight=False,
     )
+
+
+def _clock(local: str | None) -> str | None:
+    """ "2026-12-01 10:05 Asia/Shanghai (UTC+08:00)" → "2026-12-01 10:05 +08:00"."""
+    return None if local is None else f"{local[:16]} {local[-7:-1]}"
+
+
+@contact_app.command("messages")
+def messages_cmd(
+    borrower: Annotated[
+        str | None, typer.Option("--borrower", help="Borrower id. 客户号。")
+    ] = None,
+    case: Annotated[str | None, typer.Option("--case", help="Case id. 案件号。")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many. 最多条数。", min=1)] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """A borrower's (or a case's) messages, newest first, with the guard's decision; times in
+    the borrower's time zone. 消息记录（借款人当地时间）。"""
+
+    from arrears.contact import views
+
+    if (borrower is None) == (case is None):
+        fail("give --borrower or --case (须指定客户或案件)")
+    with errors():
+        db = ctx().engine()
+        rows = (
+            views.borrower_messages(db, borrower, limit)
+            if borrower
+            else views.case_messages(db, case, limit)
+        )
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        out.print("no messages 暂无消息")
+        return
+    # one borrower, one zone: the heading names it, each line shows its wall clock and offset;
+    # lines rather than a table, so a narrow terminal never cuts a time short
+    out.print(
+        f"messages 消息 · {borrower or case} · times in 时间为 {rows[0]['timezone']}",
+        markup=False,
+        highlight=False,
+    )
+    for m in rows:
+        d = m["decision"]
+        verdict = (
+            "—"
+            if d is None
+            else f"#{d['decision_id']} " + ("allowed 允许" if d["allowed"] else "blocked 拦截")
+        )
+        done = m["local"]["delivered_at"] or m["local"]["sent_at"]
+        body = " ".join(m["body"].split())
+        out.print(
+            f"{_clock(m['local']['not_before'])}  {m['channel']}  {m['status']}  {verdict}  "
+            + (f"sent 发送 {_clock(done)}" if done else (m["last_error"] or "—"))
+            + f"  {body[:60]}{'…' if len(body) > 60 else ''}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+@contact_app.command("decisions")
+def decisions_cmd(
+    borrower: Annotated[
+        str | None, typer.Option("--borrower", help="Borrower id. 客户号。")
+    ] = None,
+    blocked: Annotated[bool, typer.Option("--blocked", help="Only refusals. 仅拦截。")] = False,
+    rule: Annotated[str | None, typer.Option("--rule", help="Rule id. 规则编号。")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many. 最多条数。", min=1)] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """The guard's decision log, newest first; times in each borrower's time zone.
+    合规决定记录（借款人当地时间）。"""
+
+    from arrears.contact.views import decision_log
+
+    with errors():
+        page = decision_log(
+            ctx().engine(),
+            borrower_id=borrower,
+            allowed=False if blocked else None,
+            rule_id=rule,
+            limit=limit,
+        )
+    if as_json:
+        emit_json(page)
+        return
+    out.print(
+        f"guard decisions 合规决定 {len(page['decisions'])} / {page['total']}, "
+        "times in each borrower's zone 借款人当地时间",
+        markup=False,
+        highlight=False,
+    )
+    for d in page["decisions"]:
+        rules = ", ".join(d["rule_ids"]) if not d["allowed"] else f"{len(d['rule_ids'])} checked"
+        nxt = d["local"]["next_allowed_at"]
+        out.print(
+            f"#{d['decision_id']}  {d['local']['at']}  {d['borrower_id']}  {d['channel']}  "
+            f"{'allowed 允许' if d['allowed'] else 'blocked 拦截'}  {rules}"
+            + (f"  next 下次可联系 {nxt}" if nxt else ""),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -278,10 +278,9 @@ DOCUMENTS = ("demand_letter", "complaint_summary")
 DEMAND_DAYS = 15  # the demand letter asks for payment within this many days
 
 
-def render_document(
-    engine: Engine, case_id: str, document: str, *, today: date, lender: str = "Arrears Lender"
-) -> str:
-    """A demand letter or complaint summary for a case as a self-contained bilingual HTML page."""
+def _document_context(
+    engine: Engine, case_id: str, document: str, today: date, lender: str
+) -> dict[str, Any]:
     from arrears.collection.cases import show_case
 
     if document not in DOCUMENTS:
@@ -293,12 +292,70 @@ def render_document(
             select(LegalCaseRow).where(LegalCaseRow.case_id == case_id)
         ).all()
         court = next((r.court for r in reversed(lawsuits) if r.court), None)
-    return _env.get_template(f"{document}.html").render(
-        case=case,
-        borrower_name=borrower.name if borrower else case["borrower_id"],
-        lender=lender,
-        today=today.isoformat(),
-        court=court,
-        pay_by=(today + timedelta(days=DEMAND_DAYS)).isoformat(),
-        limitation=limitation_status(engine, case_id, today),
+    return {
+        "case": case,
+        "borrower_name": borrower.name if borrower else case["borrower_id"],
+        "lender": lender,
+        "today": today.isoformat(),
+        "court": court,
+        "pay_by": (today + timedelta(days=DEMAND_DAYS)).isoformat(),
+        "limitation": limitation_status(engine, case_id, today),
+    }
+
+
+def render_document(
+    engine: Engine, case_id: str, document: str, *, today: date, lender: str = "Arrears Lender"
+) -> str:
+    """A demand letter or complaint summary for a case as a self-contained bilingual HTML page."""
+    context = _document_context(engine, case_id, document, today, lender)
+    return _env.get_template(f"{document}.html").render(**context)
+
+
+def demand_letter_pdf(
+    engine: Engine, case_id: str, *, today: date, letterhead: Any = None
+) -> bytes:
+    """The demand letter as a bilingual PDF on the lender's letterhead (`documents.pdf`): the
+    same facts and words as the HTML page, with the lender's contact lines."""
+    from arrears.documents.pdf import Document, Text, load_letterhead, render
+
+    head = letterhead or load_letterhead()
+    c = _document_context(engine, case_id, "demand_letter", today, head.name.en)
+    case, money = c["case"], f"{c['case']['amount_overdue']} {c['case']['currency']}"
+    dpd, pay_by, on = case["days_past_due"], c["pay_by"], c["today"]
+    return render(
+        Document(
+            title=(Text("催 收 函", "zh"), Text("Letter of demand", "en")),
+            letterhead=head,
+            languages=("zh", "en"),
+            recipient=f"{c['borrower_name']}（客户号 Customer {case['borrower_id']}）",
+            dated=on,
+            reference=case_id,
+            paragraphs=(
+                Text(f"您在我司的借款已逾期 {dpd} 天，截至 {on} 逾期金额为 {money}。", "zh"),
+                Text(
+                    f"Your loan with us is {dpd} days past due. As of {on} the overdue amount "
+                    f"is {money}.",
+                    "en",
+                ),
+                Text(
+                    f"请于 {pay_by} 前归还上述逾期款项，或与我们联系商议还款安排。"
+                    "如对欠款有异议，请在此日期前书面提出。",
+                    "zh",
+                ),
+                Text(
+                    f"Please pay the overdue amount by {pay_by}, or contact us to agree a "
+                    "repayment arrangement. If you dispute this debt, tell us in writing before "
+                    "that date.",
+                    "en",
+                ),
+            ),
+            table=(
+                ("借款 Loans", ", ".join(case["loans"])),
+                ("逾期金额 Overdue", money),
+                (
+                    "剩余本金 Outstanding principal",
+                    f"{case['outstanding_principal']} {case['currency']}",
+                ),
+            ),
+        )
     )

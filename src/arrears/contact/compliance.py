@@ -108,6 +108,11 @@ def load_history(
                 ContactAttempt.borrower_id == borrower_id,
                 ContactAttempt.at > since,
                 ContactAttempt.at <= until,
+                # a begun send asked again (worker.RESEND_GRACE) must not count against itself
+                or_(
+                    ContactAttempt.message_id.is_(None),
+                    ContactAttempt.message_id != (exclude_message or ""),
+                ),
             )
         )
     ]

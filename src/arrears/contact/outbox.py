@@ -33,7 +33,12 @@ def address(session: Session, borrower: Borrower, party: guard.Party, channel: s
     """Where a message for `party` on `channel` goes (None: no address on file)."""
     if party.role == "contact_person":
         person = session.get(ContactPerson, party.contact_id) if party.contact_id else None
-        return None if person is None else person.phone
+        if person is None:
+            return None
+        if channel == "letter":
+            return person.name
+        # a contact person has a phone on file, nothing else: no email, no device
+        return person.phone if channel in ("sms", "voice", "robot") else None
     if channel in ("sms", "voice", "robot"):
         return borrower.phone
     if channel == "email":

@@ -6,10 +6,12 @@ and the template catalogue. Reading only: every rule stays in `rules.py`, every 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, and_, func, or_, select
 
+from arrears.contact.localtime import DEFAULT_ZONE, local_text
 from arrears.contact.policy import applicable, load_policies
 from arrears.store.db import unit_of_work
 from arrears.store.tables import (
@@ -27,7 +29,9 @@ def _iso(value: Any) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def decision_view(d: ContactDecision) -> dict[str, Any]:
+def decision_view(d: ContactDecision, zone: str | None = None) -> dict[str, Any]:
+    """A logged decision; `local` has its times in the borrower's zone (`zone`), for people."""
+    zone = zone or DEFAULT_ZONE
     return {
         "decision_id": d.decision_id,
         "borrower_id": d.borrower_id,
@@ -42,10 +46,16 @@ def decision_view(d: ContactDecision) -> dict[str, Any]:
         "next_allowed_at": _iso(d.next_allowed_at),
         "jurisdictions": [j for j in d.jurisdictions.split(",") if j],
         "decided_at": _iso(d.decided_at),
+        "timezone": zone,
+        "local": {
+            "at": local_text(d.at, zone),
+            "next_allowed_at": local_text(d.next_allowed_at, zone),
+            "decided_at": local_text(d.decided_at, zone),
+        },
     }
 
 
-def _message(m: OutboxMessage, d: ContactDecision | None) -> dict[str, Any]:
+def _message(m: OutboxMessage, d: ContactDecision | None, zone: str) -> dict[str, Any]:
     return {
         "message_id": m.message_id,
         "borrower_id": m.borrower_id,
@@ -67,13 +77,21 @@ def _message(m: OutboxMessage, d: ContactDecision | None) -> dict[str, Any]:
         "delivered_at": _iso(m.delivered_at),
         "gateway_id": m.gateway_id,
         "last_error": m.last_error,
-        "decision": None if d is None else decision_view(d),
+        "decision": None if d is None else decision_view(d, zone),
+        "timezone": zone,
+        "local": {
+            "not_before": local_text(m.not_before, zone),
+            "created_at": local_text(m.created_at, zone),
+            "sent_at": local_text(m.sent_at, zone),
+            "delivered_at": local_text(m.delivered_at, zone),
+        },
     }
 
 
 def borrower_messages(engine: Engine, borrower_id: str, limit: int = 200) -> list[dict[str, Any]]:
     """The borrower's outbox messages, newest first, each with the decision that queued it."""
     with unit_of_work(engine) as session:
+        zone = session.scalar(select(Borrower.timezone).where(Borrower.borrower_id == borrower_id))
         rows = session.execute(
             select(OutboxMessage, ContactDecision)
             .outerjoin(ContactDecision, ContactDecision.decision_id == OutboxMessage.decision_id)
@@ -81,7 +99,14 @@ def borrower_messages(engine: Engine, borrower_id: str, limit: int = 200) -> lis
             .order_by(OutboxMessage.not_before.desc(), OutboxMessage.message_id)
             .limit(limit)
         ).all()
-        return [_message(m, d) for m, d in rows]
+        return [_message(m, d, zone or DEFAULT_ZONE) for m, d in rows]
+
+
+def borrower_zone(engine: Engine, borrower_id: str) -> str:
+    """The borrower's IANA time zone (the guard's default when unknown)."""
+    with unit_of_work(engine) as session:
+        zone = session.scalar(select(Borrower.timezone).where(Borrower.borrower_id == borrower_id))
+    return zone or DEFAULT_ZONE
 
 
 def case_borrower(engine: Engine, case_id: str) -> str | None:
@@ -122,8 +147,9 @@ def decision_log(
         conditions.append(padded.contains(f",{rule_id},", autoescape=True))
     with unit_of_work(engine) as session:
         total = session.scalar(select(func.count()).select_from(ContactDecision).where(*conditions))
-        rows = session.scalars(
-            select(ContactDecision)
+        rows = session.execute(
+            select(ContactDecision, Borrower.timezone)
+            .outerjoin(Borrower, Borrower.borrower_id == ContactDecision.borrower_id)
             .where(*conditions)
             .order_by(ContactDecision.decision_id.desc())
             .limit(limit)
@@ -133,7 +159,7 @@ def decision_log(
             "total": int(total or 0),
             "limit": limit,
             "offset": offset,
-            "decisions": [decision_view(d) for d in rows],
+            "decisions": [decision_view(d, zone) for d, zone in rows],
         }
 
 
@@ -221,37 +247,74 @@ def template_versions(engine: Engine, name: str, language: str) -> list[dict[str
         return [template_view(t) for t in rows]
 
 
-def message_figures(engine: Engine) -> dict[str, Any]:
-    """Messages by channel and status, blocked decisions by rule, delivery rates — the report's
-    contact section. Empty counts when nothing was ever queued or decided."""
+def message_figures(
+    engine: Engine, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, Any]:
+    """Messages by channel and status, blocked decisions by rule — `contact stats` (all time)
+    and the report's contact section (a period: `since` ≤ t < `until`). A message counts by
+    `not_before`: when it was to leave, or when the worker last took it — for a sent, expired
+    or blocked one, about when that happened; a reminder by the day it was planned for. A
+    decision counts by the contact time asked. `since`/`until` are midnights of the period's
+    first day and of the day after its last, in the report's zone."""
+    msg_when: list[Any] = []
+    dec_when: list[Any] = []
+    if since is not None and until is not None:
+        # a reminder belongs to the day it was planned for (its key ends "@YYYY-MM-DD"), so a
+        # month-end catch-up's reminders that expire weeks later stay in their own month
+        key = OutboxMessage.reminder_key
+        planned = func.substr(key, func.length(key) - 9)
+        first, last = since.date().isoformat(), (until - timedelta(days=1)).date().isoformat()
+        msg_when.append(
+            or_(
+                and_(key.is_not(None), planned >= first, planned <= last),
+                and_(
+                    key.is_(None),
+                    OutboxMessage.not_before >= since,
+                    OutboxMessage.not_before < until,
+                ),
+            )
+        )
+        dec_when += [ContactDecision.at >= since, ContactDecision.at < until]
+    elif since is not None or until is not None:
+        raise ValueError("a period needs both ends (since and until)")
     with unit_of_work(engine) as session:
         by_channel: dict[str, dict[str, int]] = {}
         for channel, status, n in session.execute(
-            select(OutboxMessage.channel, OutboxMessage.status, func.count()).group_by(
-                OutboxMessage.channel, OutboxMessage.status
-            )
+            select(OutboxMessage.channel, OutboxMessage.status, func.count())
+            .where(*msg_when)
+            .group_by(OutboxMessage.channel, OutboxMessage.status)
         ):
             by_channel.setdefault(channel, {})[status] = int(n)
         blocked: dict[str, int] = {}
         for rule_ids, n in session.execute(
             select(ContactDecision.rule_ids, func.count())
-            .where(ContactDecision.allowed.is_(False))
+            .where(ContactDecision.allowed.is_(False), *dec_when)
             .group_by(ContactDecision.rule_ids)
         ):
             for rule in (r for r in rule_ids.split(",") if r):
                 blocked[rule] = blocked.get(rule, 0) + int(n)
-        decisions = int(session.scalar(select(func.count()).select_from(ContactDecision)) or 0)
+        decisions = int(
+            session.scalar(select(func.count()).select_from(ContactDecision).where(*dec_when)) or 0
+        )
         refused = int(
             session.scalar(
                 select(func.count())
                 .select_from(ContactDecision)
-                .where(ContactDecision.allowed.is_(False))
+                .where(ContactDecision.allowed.is_(False), *dec_when)
             )
             or 0
         )
+        reasons: dict[str, dict[str, int]] = {}
+        for status, error, n in session.execute(
+            select(OutboxMessage.status, OutboxMessage.last_error, func.count())
+            .where(OutboxMessage.status.in_(("blocked", "expired", "failed")), *msg_when)
+            .group_by(OutboxMessage.status, OutboxMessage.last_error)
+        ):
+            reasons.setdefault(status, {})[error or "—"] = int(n)
     return {
         "by_channel": by_channel,
         "blocked_by_rule": blocked,
         "decisions": decisions,
         "blocked": refused,
+        "reasons": reasons,
     }

@@ -2,19 +2,29 @@
 
 Each message goes through three steps, each its own transaction or call:
 
-1. **claim** — `pending` (or `sending` whose lease ran out) rows due by now become `sending`
-   with a lease (`not_before` = now + lease); on PostgreSQL `FOR UPDATE SKIP LOCKED` lets several
-   workers share the outbox without waiting on each other, and the conditional UPDATE keeps two
-   claimants apart on SQLite too;
-2. **re-check and send** — the guard is asked again at the moment of sending (an opt-out or a
-   dispute that arrived after queuing wins; a closed window moves the message to its opening),
-   then the adapter sends with the message's idempotency key;
-3. **mark** — `sent`, with the attempt written to the contact ledger.
+1. **claim** — `pending` (or `sending` / `dispatching` whose lease ran out) rows due by now are
+   taken with a lease (`not_before` = now + lease); on PostgreSQL `FOR UPDATE SKIP LOCKED` lets
+   several workers share the outbox without waiting on each other, and the conditional UPDATE
+   keeps two claimants apart on SQLite too;
+2. **decide, then send** — for a `sending` row the guard is asked again at the moment of sending
+   (an opt-out or a dispute that arrived after queuing wins; a closed window moves the message to
+   its opening). When it allows, the row becomes `dispatching` and the attempt goes into the
+   contact ledger with that decision, in the same transaction: from here on the send has begun.
+   Then the adapter sends with the message's idempotency key;
+3. **mark** — `sent` (or `delivered`).
 
-A worker killed between 2 and 3 leaves a `sending` row; when its lease runs out another worker
-sends again with the *same* key, and a gateway that honours the key answers with the first
-result instead of sending twice. A worker killed before 2 just lets the lease run out. Nothing
-is lost and nothing is sent twice.
+A worker killed between 2 and 3 leaves a `dispatching` row; when its lease runs out another
+worker sends again with the *same* key and **without a fresh guard decision**: the decision that
+let the message out was made and logged, the attempt is already counted, and a gateway that
+honours the key answers with the first result instead of sending twice. Asking again would be
+wrong — after a window closed or an opt-out arrived it would mark `blocked` a message the gateway
+already took. That holds for `RESEND_GRACE` after the decision (longer than the lease plus every
+backoff); a row found later than that (workers down for a long time) is asked again, since a
+message that never reached the gateway must not leave hours after its decision — allowed, it is
+re-sent with the same key; refused for a while, it waits; refused for good, it ends `failed`
+(not `blocked`: whether the first send arrived is unknown, and the reason says so).
+A worker killed before the decision just lets the lease run out. Nothing is lost and nothing
+is sent twice.
 """
 
 from __future__ import annotations
@@ -46,6 +56,9 @@ CRASH_ENV = (
     "ARREARS_WORKER_CRASH_AT"  # fault injection for tests: after_claim|after_send|after_mark
 )
 MAX_TRIES = 5
+# how long the decision that began a send covers re-sends of it with the same key (a crash's
+# lease, then up to MAX_TRIES backoffs: 60 s + 30·(1+2+4+8) s at the defaults, well inside)
+RESEND_GRACE = timedelta(minutes=15)
 
 
 @dataclass
@@ -57,6 +70,7 @@ class WorkerStats:
     failed: int = 0
     retried: int = 0
     expired: int = 0
+    resumed: int = 0  # begun sends re-sent with their key under the decision that began them
     seconds: float = 0.0
     by_channel: dict[str, int] = field(default_factory=dict)
 
@@ -91,7 +105,7 @@ def claim(
         q = (
             select(OutboxMessage.message_id, OutboxMessage.status, OutboxMessage.not_before)
             .where(
-                OutboxMessage.status.in_(("pending", "sending")),
+                OutboxMessage.status.in_(("pending", "sending", "dispatching")),
                 OutboxMessage.not_before <= now,
                 OutboxMessage.channel.in_(channels),
             )
@@ -108,7 +122,12 @@ def claim(
                     OutboxMessage.status == status,
                     OutboxMessage.not_before == not_before,
                 )
-                .values(status="sending", not_before=now + lease, tries=OutboxMessage.tries + 1)
+                .values(
+                    # a begun send stays begun: its retry must not face a fresh decision
+                    status="dispatching" if status == "dispatching" else "sending",
+                    not_before=now + lease,
+                    tries=OutboxMessage.tries + 1,
+                )
             )
             if done.rowcount == 1:
                 taken.append(message_id)
@@ -133,12 +152,128 @@ def _stale_reminder(session: Any, row: OutboxMessage, now: datetime) -> bool:
     return now.astimezone(zone).date() > planned + timedelta(days=1)
 
 
-def _check(session: Any, message_id: str, now: datetime, stats: WorkerStats) -> tuple | None:
-    """Step 2a: ask the guard again at the moment of sending. Returns what to send, or None
-    (deferred to the guard's next allowed time, or blocked for good)."""
-    row = session.get(OutboxMessage, message_id)
-    if row is None or row.status != "sending":
+def _outgoing(session: Any, row: OutboxMessage, now: datetime) -> Outgoing:
+    borrower = session.get(Borrower, row.borrower_id)
+    zone = _zone(borrower.timezone if borrower and borrower.timezone else "Asia/Shanghai")
+    return Outgoing(
+        row.message_id,
+        row.idempotency_key,
+        row.channel,
+        row.to_address,
+        row.body,
+        row.subject,
+        row.language,
+        sent_on=now.astimezone(zone).date(),  # a letter is dated in the borrower's own calendar
+        reference=row.loan_id or row.case_id,
+    )
+
+
+def _refused(
+    session: Any, row: OutboxMessage, decision: guard.Decision, stats: WorkerStats
+) -> None:
+    if decision.next_allowed_at is not None:
+        row.not_before = decision.next_allowed_at
+        row.status = "dispatching" if row.status == "dispatching" else "pending"
+        stats.deferred += 1
+        kind = "message.deferred"
+    else:
+        row.status, row.last_error = "blocked", "; ".join(decision.reasons)
+        stats.blocked += 1
+        kind = "message.blocked"
+    record_event(
+        session,
+        kind,
+        borrower_id=row.borrower_id,
+        payload={
+            "message_id": row.message_id,
+            "decision_id": decision.decision_id,
+            "rule_ids": list(decision.rule_ids),
+        },
+    )
+
+
+def _begin(session: Any, row: OutboxMessage, decision_id: int, now: datetime) -> None:
+    """The send begins: `dispatching`, and the attempt in the contact ledger under the decision
+    that allowed it — in the decision's own transaction, so the guard counts it from now on and
+    a retry after a crash finds the decision it was made under."""
+    row.status = "dispatching"
+    session.add(
+        ContactAttempt(
+            borrower_id=row.borrower_id,
+            party=row.party,
+            loan_id=row.loan_id,
+            channel=row.channel,
+            purpose=row.purpose,
+            outcome=None,
+            at=now,
+            decision_id=decision_id,
+            by_user="worker",
+            message_id=row.message_id,
+        )
+    )
+
+
+def _resume(
+    session: Any, row: OutboxMessage, now: datetime, stats: WorkerStats, grace: timedelta
+) -> tuple | None:
+    """A begun send found again (a crash, or a transient error): re-send with the same key under
+    the decision that began it — or, past `grace`, only if the guard allows it now."""
+    attempt = session.scalars(
+        select(ContactAttempt)
+        .where(ContactAttempt.message_id == row.message_id)
+        .order_by(ContactAttempt.attempt_id.desc())
+        .limit(1)
+    ).first()
+    if attempt is not None and now - attempt.at <= grace:
+        stats.resumed += 1
+        return _outgoing(session, row, now), row.tries, attempt.decision_id
+    with guard.bound(session, exclude_message=row.message_id):
+        decision = guard.check(_party(row), row.channel, row.purpose, now)
+    if decision.allowed:
+        if attempt is None:
+            _begin(session, row, decision.decision_id, now)
+        else:  # the contact, if it happens, happens now and under this decision
+            attempt.at, attempt.decision_id = now, decision.decision_id
+        stats.resumed += 1
+        return _outgoing(session, row, now), row.tries, decision.decision_id
+    if decision.next_allowed_at is not None:
+        _refused(session, row, decision, stats)
         return None
+    began = "?" if attempt is None else attempt.at.isoformat()
+    row.status = "failed"
+    row.last_error = (
+        f"send began {began} but was never confirmed, and the guard now refuses it "
+        f"({'; '.join(decision.reasons)}): not re-sent (发送结果未知，合规检查拒绝重发)"
+    )
+    stats.failed += 1
+    record_event(
+        session,
+        "message.failed",
+        borrower_id=row.borrower_id,
+        payload={
+            "message_id": row.message_id,
+            "decision_id": decision.decision_id,
+            "rule_ids": list(decision.rule_ids),
+        },
+    )
+    return None
+
+
+def _check(
+    session: Any,
+    message_id: str,
+    now: datetime,
+    stats: WorkerStats,
+    grace: timedelta = RESEND_GRACE,
+) -> tuple | None:
+    """Step 2a: what to send and under which decision, or None (expired, deferred to the guard's
+    next allowed time, or blocked for good). A `sending` row asks the guard at the moment of
+    sending and, allowed, begins; a `dispatching` row has begun and resumes (`_resume`)."""
+    row = session.get(OutboxMessage, message_id)
+    if row is None or row.status not in ("sending", "dispatching"):
+        return None
+    if row.status == "dispatching":
+        return _resume(session, row, now, stats, grace)
     if _stale_reminder(session, row, now):
         row.status, row.last_error = "expired", "reminder day passed (提醒已过期)"
         stats.expired += 1
@@ -152,58 +287,22 @@ def _check(session: Any, message_id: str, now: datetime, stats: WorkerStats) -> 
     with guard.bound(session, exclude_message=message_id):
         decision = guard.check(_party(row), row.channel, row.purpose, now)
     if not decision.allowed:
-        if decision.next_allowed_at is not None:
-            row.status, row.not_before = "pending", decision.next_allowed_at
-            stats.deferred += 1
-        else:
-            row.status, row.last_error = "blocked", "; ".join(decision.reasons)
-            stats.blocked += 1
-        record_event(
-            session,
-            "message.deferred" if row.status == "pending" else "message.blocked",
-            borrower_id=row.borrower_id,
-            payload={
-                "message_id": message_id,
-                "decision_id": decision.decision_id,
-                "rule_ids": list(decision.rule_ids),
-            },
-        )
+        _refused(session, row, decision, stats)
         return None
-    out = Outgoing(
-        message_id,
-        row.idempotency_key,
-        row.channel,
-        row.to_address,
-        row.body,
-        row.subject,
-        row.language,
-    )
-    return out, row.tries, decision.decision_id
+    _begin(session, row, decision.decision_id, now)
+    return _outgoing(session, row, now), row.tries, decision.decision_id
 
 
 def _mark(session: Any, message_id: str, sent: Sent, decision_id: int, now: datetime) -> bool:
-    """Step 3: sent (or delivered, if a receipt beat us), with the attempt in the ledger."""
+    """Step 3: sent (or delivered, if a receipt beat us); the attempt is in the ledger since the
+    send began."""
     row = session.scalars(
         select(OutboxMessage).where(OutboxMessage.message_id == message_id).with_for_update()
     ).one()
-    if row.status != "sending":
+    if row.status != "dispatching":
         return False
     row.status = "delivered" if (sent.delivered or row.delivered_at is not None) else "sent"
     row.gateway_id, row.sent_at, row.last_error = sent.gateway_id, now, None
-    session.add(
-        ContactAttempt(
-            borrower_id=row.borrower_id,
-            party=row.party,
-            loan_id=row.loan_id,
-            channel=row.channel,
-            purpose=row.purpose,
-            outcome=None,
-            at=now,
-            decision_id=decision_id,
-            by_user="worker",
-            message_id=message_id,
-        )
-    )
     record_event(
         session,
         "message.sent",
@@ -227,12 +326,13 @@ def process(
     stats: WorkerStats,
     *,
     backoff: float = 30.0,
+    grace: timedelta = RESEND_GRACE,
 ) -> None:
     """Re-check a claimed batch in one transaction, send each, mark the sent ones in one
     transaction. Messages of one borrower in a batch see each other: a `sending` row counts in
     the guard's history, so a batch cannot overrun a cap."""
     with unit_of_work(engine) as session:
-        ready = [(m, _check(session, m, now, stats)) for m in message_ids]
+        ready = [(m, _check(session, m, now, stats, grace)) for m in message_ids]
     _crash("after_claim")
     done: list[tuple[str, Sent, int, str]] = []
     for message_id, item in ready:
@@ -246,10 +346,11 @@ def process(
                 _settle(engine, message_id, status="failed", last_error=str(exc))
                 stats.failed += 1
             else:
+                # still `dispatching`: the gateway may have taken it before failing (a 5xx after
+                # accepting), so the retry re-sends with the same key under the same decision
                 _settle(
                     engine,
                     message_id,
-                    status="pending",
                     last_error=str(exc),
                     not_before=now + timedelta(seconds=backoff * 2 ** (tries - 1)),
                 )
@@ -280,6 +381,7 @@ def run(
     lease: timedelta = timedelta(seconds=60),
     idle_sleep: float = 1.0,
     backoff: float = 30.0,
+    grace: timedelta = RESEND_GRACE,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> WorkerStats:
     """Send due messages until stopped (or, with `once`, until none is due)."""
@@ -291,7 +393,7 @@ def run(
         ids = claim(engine, now, channels, limit=batch, lease=lease)
         stats.claimed += len(ids)
         if ids:
-            process(engine, ids, adapters, now, stats, backoff=backoff)
+            process(engine, ids, adapters, now, stats, backoff=backoff, grace=grace)
         if not ids:
             if once:
                 break

@@ -915,7 +915,8 @@ class OutboxMessage(Base):
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     decision_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
-    # pending | sending | sent | delivered | failed | blocked
+    # pending | sending | dispatching (send begun under a logged decision) | sent | delivered |
+    # failed | blocked | expired
     status: Mapped[str] = mapped_column(String(16))
     not_before: Mapped[datetime] = mapped_column(UtcDateTime)
     tries: Mapped[int] = mapped_column(Integer, default=0)

@@ -19,6 +19,7 @@ from starlette.requests import Request
 
 from arrears.contact import service, templates, views
 from arrears.contact.content import TemplateRejected
+from arrears.contact.localtime import local_text
 from arrears.contact.policy import CHANNEL_NAMES
 from arrears.web import i18n
 from arrears.web.app import Pages, _form, _is_htmx, _NotFound, request_lang
@@ -29,6 +30,7 @@ CHANNELS = ("sms", "email", "voice", "robot", "push", "letter", "visit")
 STATUS_NAMES = {
     "pending": ("pending", "待发送"),
     "sending": ("sending", "发送中"),
+    "dispatching": ("sending (begun)", "发送中（已放行）"),
     "sent": ("sent", "已发送"),
     "delivered": ("delivered", "已送达"),
     "failed": ("failed", "发送失败"),
@@ -186,7 +188,9 @@ def build_router(pages: Pages) -> APIRouter:
                 party=form.get("party", "debtor") or "debtor",
                 purpose=form.get("purpose", "collection"),
             )
-            ctx["decision"] = decision.to_dict()
+            ctx["decision"] = decision.to_dict() | {
+                "next_allowed_local": local_text(decision.next_allowed_at, ctx["p"]["timezone"])
+            }
         except (ValueError, service.ContactRefused) as exc:
             ctx["error"] = str(exc)
             status = 422

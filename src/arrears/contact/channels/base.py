@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 
@@ -17,6 +18,8 @@ class Outgoing:
     body: str
     subject: str | None = None
     language: str = "zh"
+    sent_on: date | None = None  # the day in the borrower's time zone (a letter is dated so)
+    reference: str | None = None  # the loan or case it is about (a letter quotes it)
 
 
 @dataclass(frozen=True)

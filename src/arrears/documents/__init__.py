@@ -1,0 +1,2 @@
+"""Printable documents: letters and legal papers rendered as PDF (`pdf`), on the lender's
+letterhead (`letterhead`)."""
