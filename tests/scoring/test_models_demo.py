@@ -63,7 +63,8 @@ def test_the_report_gains_a_models_section(demo_db):
     data = json.loads(re.search(r'id="models-data">(.*?)</script>', html, re.S).group(1))
     assert sum(data["score_histogram"]["counts"]) == section["book"]["rows"]
     assert data["ks_curve"]["bads"][-1] == 1.0
-    assert sum(data["psi_bins"]["actual"]) == pytest.approx(1.0)
+    # ten shares each rounded to 4 places: their sum is 1 to within 10 half-units of rounding
+    assert sum(data["psi_bins"]["actual"]) == pytest.approx(1.0, abs=5e-4)
 
 
 def test_no_champion_no_models_section(sim_book, tmp_path):
@@ -143,7 +144,8 @@ def test_the_api_lists_models_and_shows_one(site, demo_db):
     assert shown["scorecard"] and {"feature", "bin", "woe", "iv", "points"} <= set(
         shown["scorecard"][0]
     )
-    assert shown["monitoring"]["psi"] == pytest.approx(summary["monitor"]["psi"])
+    # the demo's summary rounds the PSI to 6 places
+    assert shown["monitoring"]["psi"] == pytest.approx(summary["monitor"]["psi"], abs=5e-7)
     assert set(shown["monitoring"]["csi"]) == {f["name"] for f in shown["features"]}
     missing = client.get(
         "/api/v1/models/999999", headers={"Authorization": f"Bearer {tokens['risk']}"}
