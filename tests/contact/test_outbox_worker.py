@@ -232,3 +232,51 @@ def test_a_contact_person_is_reached_only_where_an_address_is_on_file(people):
         assert s.get(OutboxMessage, sms.message_id).to_address == "+86 13900000000"
         assert s.get(OutboxMessage, letter.message_id).to_address == "李四"
     assert email.message_id is None and email.decision.rule_ids == ("NO-ADDRESS",)
+
+
+def test_a_send_that_never_reached_the_gateway_asks_the_guard_again(people, gateway):
+    """Connection refused: nothing can have gone out, so the begun-send rule does not apply. The
+    ledger attempt is withdrawn, the row is `pending` again, and an opt-out before the retry wins:
+    the message is blocked and the gateway never sees it."""
+    import socket
+
+    with socket.socket() as sock:  # a port with nothing listening
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    q = queue(people)
+    down = {"sms": HttpGateway(dead, SECRET, retries=1, backoff=0.01)}
+    stats = send_all(people, down, sh(28, 10))
+    assert stats.retried == 1 and stats.sent == 0
+    status, _tries, not_before = rows(people)[q.message_id]
+    assert status == "pending" and not_before == sh(28, 10, 1)
+    with unit_of_work(people) as s:
+        attempts = s.scalars(
+            select(ContactAttempt).where(ContactAttempt.message_id == q.message_id)
+        ).all()
+        assert attempts == []  # the guard must not count a contact that never happened
+    opt_out(people, "B-CN", "sms")
+    up = {"sms": HttpGateway(gateway.url, SECRET)}
+    stats = send_all(people, up, sh(28, 10, 5))
+    assert stats.blocked == 1 and stats.sent == 0 and stats.resumed == 0
+    assert rows(people)[q.message_id][0] == "blocked"
+    assert gateway_log(gateway)["messages"] == []
+
+
+def test_a_send_that_never_reached_the_gateway_goes_out_on_retry_under_a_new_decision(
+    people, gateway
+):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    q = queue(people)
+    send_all(people, {"sms": HttpGateway(dead, SECRET, retries=0)}, sh(28, 10))
+    stats = send_all(people, {"sms": HttpGateway(gateway.url, SECRET)}, sh(28, 10, 5))
+    assert stats.sent == 1 and rows(people)[q.message_id][0] == "sent"
+    assert len(gateway_log(gateway)["messages"]) == 1
+    with unit_of_work(people) as s:
+        attempts = s.scalars(
+            select(ContactAttempt).where(ContactAttempt.message_id == q.message_id)
+        ).all()
+        assert len(attempts) == 1 and attempts[0].at == sh(28, 10, 5)  # the send that happened

@@ -8,8 +8,10 @@ carries `settings`, `engine`, `catalog` and `sessions` (the `SessionSigner` for 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.engine import Engine
 
@@ -46,6 +48,29 @@ from arrears.api.routes import contact as _contact  # noqa: E402  (issue 6: cont
 ROUTERS = (*ROUTERS, _contact.router)
 
 
+# Threads per server process for the sync routes, and as many pooled database connections.
+# Under overload, requests must queue cheaply in the event loop, not as 40 threads (anyio's
+# default) fighting for the GIL, nor as connections beyond the pool that are opened and closed
+# per request: a PostgreSQL connection costs a process fork, and the churn made an overloaded
+# server slower still, so that it never recovered while the load lasted.
+SERVER_THREADS = 16
+
+
+def server_engine(settings: Settings) -> Engine:
+    """The engine of a server process: a pool as large as its thread pool, never more."""
+    from arrears.store.db import make_engine
+
+    if settings.database_url.startswith("sqlite"):
+        return make_engine(settings.database_url)
+    return make_engine(settings.database_url, pool_size=SERVER_THREADS, max_overflow=0)
+
+
+@asynccontextmanager
+async def _server_threads(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = SERVER_THREADS
+    yield
+
+
 def create_app(
     settings: Settings,
     *,
@@ -59,6 +84,7 @@ def create_app(
     from arrears.store.db import make_engine
 
     app = FastAPI(
+        lifespan=_server_threads,
         title="Arrears API",
         version="1",
         summary="Post-loan risk management and collection 贷后管理与催收",
@@ -115,4 +141,5 @@ def with_pages(app: FastAPI) -> FastAPI:
 def app_from_env() -> FastAPI:
     """The app with pages, from the environment's settings: the factory each worker process of
     `arrears serve --workers N` calls."""
-    return with_pages(create_app(Settings.from_env()))
+    settings = Settings.from_env()
+    return with_pages(create_app(settings, engine=server_engine(settings)))

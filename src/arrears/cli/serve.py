@@ -23,11 +23,12 @@ def serve(
     """Serve the API (/api/v1, docs at /docs) and the pages. 启动 HTTP 服务。"""
     import uvicorn
 
-    from arrears.api.app import create_app, with_pages
+    from arrears.api.app import create_app, server_engine, with_pages
 
     settings = ctx().settings
     with user_errors():
-        engine = ctx().engine()
+        ctx().engine().dispose()  # a missing or unmigrated database is refused here, first
+        engine = server_engine(settings)
     err.print(f"Arrears on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     if workers > 1:
         # Each worker process builds its own app from the same settings, passed by environment.

@@ -25,6 +25,11 @@ re-sent with the same key; refused for a while, it waits; refused for good, it e
 (not `blocked`: whether the first send arrived is unknown, and the reason says so).
 A worker killed before the decision just lets the lease run out. Nothing is lost and nothing
 is sent twice.
+
+The begun-send rule is for sends that *may* have arrived. An adapter that knows nothing went out
+(connection refused, no SMTP greeting, the letter not in the drop folder) raises `NotSentError`:
+the attempt is withdrawn from the ledger and the row goes back to `pending`, so its retry is a
+new send that asks the guard again.
 """
 
 from __future__ import annotations
@@ -37,11 +42,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, update
 
 from arrears.contact import guard
 from arrears.contact.channels.base import (
     Adapter,
+    NotSentError,
     Outgoing,
     PermanentSendError,
     Sent,
@@ -318,6 +324,40 @@ def _mark(session: Any, message_id: str, sent: Sent, decision_id: int, now: date
     return True
 
 
+def _not_sent(
+    engine: Engine,
+    message_id: str,
+    decision_id: int,
+    exc: NotSentError,
+    tries: int,
+    now: datetime,
+    backoff: float,
+    stats: WorkerStats,
+) -> None:
+    """Nothing went out (`NotSentError`): the attempt `_begin` wrote is withdrawn, so the
+    guard does not count a contact that never happened, and the row goes back to `pending`, so
+    the retry asks the guard again — an opt-out or a closed window since then wins."""
+    with unit_of_work(engine) as session:
+        row = session.get(OutboxMessage, message_id)
+        if row is None:
+            return
+        session.execute(
+            delete(ContactAttempt).where(
+                ContactAttempt.message_id == message_id,
+                ContactAttempt.decision_id == decision_id,
+                ContactAttempt.outcome.is_(None),
+            )
+        )
+        row.last_error = str(exc)
+        if tries >= MAX_TRIES:
+            row.status = "failed"
+            stats.failed += 1
+        else:
+            row.status = "pending"
+            row.not_before = now + timedelta(seconds=backoff * 2 ** (tries - 1))
+            stats.retried += 1
+
+
 def process(
     engine: Engine,
     message_ids: list[str],
@@ -341,6 +381,9 @@ def process(
         out, tries, decision_id = item
         try:
             sent = adapters[out.channel].send(out)
+        except NotSentError as exc:
+            _not_sent(engine, message_id, decision_id, exc, tries, now, backoff, stats)
+            continue
         except TransientSendError as exc:
             if tries >= MAX_TRIES:
                 _settle(engine, message_id, status="failed", last_error=str(exc))

@@ -32,6 +32,12 @@ class TransientSendError(RuntimeError):
     """Worth retrying later (timeout, 5xx, connection refused)."""
 
 
+class NotSentError(TransientSendError):
+    """Worth retrying, and certainly not at the provider: the connection was refused, the mail
+    server never greeted, the letter never reached the drop folder. Unlike a timeout or a 5xx,
+    nothing can have gone out, so the retry is a new send that asks the guard again."""
+
+
 class PermanentSendError(RuntimeError):
     """Retrying will not help (bad address, refused by the provider)."""
 

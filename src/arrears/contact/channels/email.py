@@ -8,7 +8,13 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from arrears.contact.channels.base import Outgoing, PermanentSendError, Sent, TransientSendError
+from arrears.contact.channels.base import (
+    NotSentError,
+    Outgoing,
+    PermanentSendError,
+    Sent,
+    TransientSendError,
+)
 
 
 class SmtpEmail:
@@ -29,7 +35,11 @@ class SmtpEmail:
         mail["List-Unsubscribe"] = f"<mailto:{self.sender}?subject=STOP>"
         mail.set_content(message.body)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        except (OSError, smtplib.SMTPException) as exc:  # no greeting: nothing went out
+            raise NotSentError(f"SMTP {self.host}:{self.port}: {exc}") from None
+        try:
+            with smtp:
                 smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentSendError(f"recipient refused 收件人被拒: {exc}") from None

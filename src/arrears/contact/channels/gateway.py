@@ -13,11 +13,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
 
-from arrears.contact.channels.base import Outgoing, PermanentSendError, Sent, TransientSendError
+from arrears.contact.channels.base import (
+    NotSentError,
+    Outgoing,
+    PermanentSendError,
+    Sent,
+    TransientSendError,
+)
 
 MAX_SKEW_SECONDS = 300
 
@@ -72,6 +79,13 @@ def post_signed(
         return exc.code, detail
 
 
+def _never_connected(exc: BaseException) -> bool:
+    """The request cannot have reached the gateway: no connection was made (refused, no such
+    host). A reset or a timeout after connecting may have come after the gateway took it."""
+    reason = getattr(exc, "reason", exc)  # urllib wraps the socket error in URLError
+    return isinstance(reason, ConnectionRefusedError | socket.gaierror)
+
+
 class HttpGateway:
     channels = ("sms", "push", "robot", "voice")
 
@@ -98,6 +112,7 @@ class HttpGateway:
             "callback_url": self.callback_url,
         }
         last = ""
+        reached = False  # whether any try may have reached the gateway (then the key must hold)
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
@@ -111,15 +126,16 @@ class HttpGateway:
                 )
             except (OSError, ValueError) as exc:  # refused, reset, timeout, garbled answer
                 last = f"{type(exc).__name__}: {exc}"
+                reached = reached or not _never_connected(exc)
                 continue
             if status < 300:
                 return Sent(gateway_id=str(answer.get("id", "")))
             if status >= 500 or status == 429:
                 last = f"HTTP {status} {answer.get('error', '')}"
+                reached = reached or status != 429  # a 429 turned the message away
                 continue
             raise PermanentSendError(
                 f"gateway refused 网关拒绝: HTTP {status} {answer.get('error', '')}"
             )
-        raise TransientSendError(
-            f"gateway unavailable after {self.retries + 1} tries 网关不可用: {last}"
-        )
+        error = TransientSendError if reached else NotSentError
+        raise error(f"gateway unavailable after {self.retries + 1} tries 网关不可用: {last}")

@@ -21,7 +21,13 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from arrears.contact.channels.base import Outgoing, PermanentSendError, Sent, TransientSendError
+from arrears.contact.channels.base import (
+    NotSentError,
+    Outgoing,
+    PermanentSendError,
+    Sent,
+    TransientSendError,
+)
 from arrears.documents.pdf import Document, Letterhead, Text, load_letterhead, render
 
 RECORD = ".arrears-sent"
@@ -71,7 +77,10 @@ class PdfLetters:
             record.parent.mkdir(parents=True, exist_ok=True)
             tmp.write_bytes(data)
             os.replace(tmp, path)  # atomic: the vendor never sees half a letter
+        except OSError as exc:  # not in the folder: the vendor cannot have it
+            raise NotSentError(f"letters folder {self.directory}: {exc}") from None
+        try:
             record.write_text(f"{path.name}\n", encoding="utf-8")
-        except OSError as exc:
+        except OSError as exc:  # in the folder already: the retry finds it and sends nothing
             raise TransientSendError(f"letters folder {self.directory}: {exc}") from None
         return Sent(gateway_id=path.name, delivered=True)
