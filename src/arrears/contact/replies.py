@@ -65,7 +65,9 @@ def handle_receipt(engine: Engine, payload: dict[str, Any], at: datetime | None 
         OutboxMessage.gateway_id == str(payload.get("id")),
         OutboxMessage.message_id == str(payload.get("reference")),
     )
-    values: dict[str, Any] = {"delivered_at": func.coalesce(OutboxMessage.delivered_at, at)}
+    values: dict[str, Any] = {}
+    if new_status != "failed":  # a failed receipt is not a delivery
+        values["delivered_at"] = func.coalesce(OutboxMessage.delivered_at, at)
     if new_status is not None:
         values["status"] = case(
             (OutboxMessage.status == "sent", new_status), else_=OutboxMessage.status

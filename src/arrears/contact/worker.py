@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, case, delete, literal, select, update
 
 from arrears.contact import guard
 from arrears.contact.channels.base import (
@@ -302,13 +302,23 @@ def _check(
 def _mark(session: Any, message_id: str, sent: Sent, decision_id: int, now: datetime) -> bool:
     """Step 3: sent (or delivered, if a receipt beat us); the attempt is in the ledger since the
     send began."""
-    row = session.scalars(
-        select(OutboxMessage).where(OutboxMessage.message_id == message_id).with_for_update()
-    ).one()
-    if row.status != "dispatching":
+    # One conditional UPDATE decides sent or delivered from the row as it is when written: a
+    # receipt can land between a read and a write (SQLite has no row lock for FOR UPDATE), and
+    # a status computed from the read would overwrite the delivery the receipt recorded.
+    outcome = (
+        literal("delivered")
+        if sent.delivered
+        else case((OutboxMessage.delivered_at.is_not(None), "delivered"), else_="sent")
+    )
+    done = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.message_id == message_id, OutboxMessage.status == "dispatching")
+        .values(status=outcome, gateway_id=sent.gateway_id, sent_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount == 0:
         return False
-    row.status = "delivered" if (sent.delivered or row.delivered_at is not None) else "sent"
-    row.gateway_id, row.sent_at, row.last_error = sent.gateway_id, now, None
+    row = session.get(OutboxMessage, message_id, populate_existing=True)
     record_event(
         session,
         "message.sent",
