@@ -310,15 +310,15 @@ def _mark(session: Any, message_id: str, sent: Sent, decision_id: int, now: date
         if sent.delivered
         else case((OutboxMessage.delivered_at.is_not(None), "delivered"), else_="sent")
     )
-    done = session.execute(
+    row = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.message_id == message_id, OutboxMessage.status == "dispatching")
         .values(status=outcome, gateway_id=sent.gateway_id, sent_at=now, last_error=None)
+        .returning(OutboxMessage.borrower_id, OutboxMessage.loan_id, OutboxMessage.channel)
         .execution_options(synchronize_session=False)
-    )
-    if done.rowcount == 0:
+    ).first()
+    if row is None:
         return False
-    row = session.get(OutboxMessage, message_id, populate_existing=True)
     record_event(
         session,
         "message.sent",
@@ -332,6 +332,11 @@ def _mark(session: Any, message_id: str, sent: Sent, decision_id: int, now: date
         },
     )
     return True
+
+
+def _retry_at(now: datetime, backoff: float, tries: int) -> datetime:
+    """When a failed send is tried again: `backoff` seconds, doubling with each try."""
+    return now + timedelta(seconds=backoff * 2 ** (tries - 1))
 
 
 def _not_sent(
@@ -364,7 +369,7 @@ def _not_sent(
             stats.failed += 1
         else:
             row.status = "pending"
-            row.not_before = now + timedelta(seconds=backoff * 2 ** (tries - 1))
+            row.not_before = _retry_at(now, backoff, tries)
             stats.retried += 1
 
 
@@ -405,7 +410,7 @@ def process(
                     engine,
                     message_id,
                     last_error=str(exc),
-                    not_before=now + timedelta(seconds=backoff * 2 ** (tries - 1)),
+                    not_before=_retry_at(now, backoff, tries),
                 )
                 stats.retried += 1
             continue
