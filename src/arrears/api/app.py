@@ -14,6 +14,9 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.engine import Engine
+from starlette._utils import get_route_path
+from starlette.routing import Match
+from starlette.types import Scope
 
 from arrears.api import errors, policy
 from arrears.api.deps import authorise
@@ -65,6 +68,33 @@ def server_engine(settings: Settings) -> Engine:
     return make_engine(settings.database_url, pool_size=SERVER_THREADS, max_overflow=0)
 
 
+class _PrefixRoutes(APIRouter):
+    """Routes under one path prefix, refusing any other path with one string test. A router
+    tries its routes' patterns one by one: every page request used to try the API's ~70 patterns
+    first (0.3 ms, twice per request, a tenth of a loan page's time), and an API request all the
+    patterns of the routers before its own."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.guard = prefix
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = get_route_path(scope)
+        if path != self.guard and not path.startswith(self.guard + "/"):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def _api_routes() -> APIRouter:
+    """`ROUTERS` behind prefix tests: `/api/v1`, then each router's own prefix."""
+    api = _PrefixRoutes(API_PREFIX)
+    for router in ROUTERS:  # each router carries the full /api/v1/… prefix (see policy.py)
+        part = _PrefixRoutes(router.prefix)
+        part.include_router(router)
+        api.include_router(part)
+    return api
+
+
 @asynccontextmanager
 async def _server_threads(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = SERVER_THREADS
@@ -100,8 +130,7 @@ def create_app(
     secret = settings.secret_key.encode() if settings.secret_key else load_secret(settings.data_dir)
     app.state.sessions = SessionSigner(secret, secure=secure_cookies)
     errors.install(app)
-    for router in ROUTERS:  # each router carries the full /api/v1/… prefix (see policy.py)
-        app.include_router(router, dependencies=[Depends(authorise)])
+    app.include_router(_api_routes(), dependencies=[Depends(authorise)])
     _check_policy(app)
     for router in extra_routers:
         app.include_router(router)

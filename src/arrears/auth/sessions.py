@@ -49,6 +49,9 @@ def load_secret(data_dir: Path) -> bytes:
     return path.read_bytes().strip()
 
 
+_READ_KEY = "arrears.session.read"
+
+
 class SessionSigner:
     """Makes and reads session cookies and CSRF tokens with one secret."""
 
@@ -97,7 +100,12 @@ class SessionSigner:
         )
 
     def read(self, request: Request) -> Session | None:
-        return self.loads(request.cookies.get(SESSION_COOKIE))
+        # A page asks several times per request (who is it, which CSRF token): the signature is
+        # checked once and the answer kept with the request.
+        scope = request.scope
+        if _READ_KEY not in scope:
+            scope[_READ_KEY] = self.loads(request.cookies.get(SESSION_COOKIE))
+        return scope[_READ_KEY]  # type: ignore[no-any-return]
 
     def csrf_token(self, session: Session) -> str:
         """The CSRF token to put in the session's forms (hidden `csrf_token`) or the
