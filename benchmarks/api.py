@@ -239,10 +239,11 @@ def main() -> None:
     parser.add_argument(
         "--workers",
         type=int,
-        default=(os.cpu_count() or 1) + 1,
-        help="server worker processes (default: cores + 1; on 2 cores, 3 workers gave a p95 of"
-        " 28-30 ms on the loan page where 2 gave 51-135 ms: a worker is bound to one core by"
-        " its GIL, and its event loop waits for the GIL behind its own request threads)",
+        default=2 * (os.cpu_count() or 1),
+        help="server worker processes (default: twice the cores). On 2 cores, the loan page's p95"
+        " at 200 req/s was 51-135 ms with 2 workers, 23-55 ms with 3 and 18 ms with 4: a worker"
+        " is one core at most (its GIL), and its event loop waits for the GIL behind its own"
+        " request threads, so processes beyond the cores fill the gaps",
     )
     parser.add_argument(
         "--reuse",
