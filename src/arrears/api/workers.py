@@ -3,16 +3,16 @@ its own (SO_REUSEPORT), watched by this process.
 
 Why not uvicorn's own `--workers`: it shares one listening socket among the workers, and the
 worker that wakes first accepts every connection then waiting. Keep-alive connections (from a
-reverse proxy, a load balancer, a load generator) stay where they landed: measured 51, 46 and 36
-of 64 connections on one worker of two, which then ran saturated while the other idled — the
-loan page's p95 at 200 requests/s was 83–140 ms. With one socket per worker the kernel spreads
-new connections over the sockets by a hash of their addresses (29/35 measured), and the same load
-gave a p95 of 27–29 ms.
+reverse proxy, a load balancer, a load generator) stay where they landed: 51, 46 and 36 of 64
+connections went to one worker of two in three starts, and that worker ran saturated while the
+other idled. With one socket per worker the kernel spreads new connections over the sockets by a
+hash of their addresses (29/35 measured). Figures under load: docs/api.md.
 
-The supervisor restarts a worker that dies while serving; a worker that dies while starting (a
-bad setting, an unreachable database) stops the whole server with an error instead of a restart
-loop. SIGINT/SIGTERM stop the workers gracefully (uvicorn finishes the requests in flight).
-Where the platform has no SO_REUSEPORT, uvicorn's own supervisor is used.
+The supervisor restarts a worker that dies while serving (killed by a signal, or exited after
+its start-up); a worker that exits with an error while starting (a bad setting, an unreachable
+database) stops the whole server with an error instead of a restart loop. SIGINT/SIGTERM stop
+the workers gracefully (uvicorn finishes the requests in flight). Where the platform has no
+SO_REUSEPORT, uvicorn's own supervisor is used.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ from multiprocessing.process import BaseProcess
 
 log = logging.getLogger("arrears.serve")
 
-# A worker that exits sooner than this after its start failed to start (import, settings,
-# database) and would fail again: the server stops rather than restart it forever.
-STARTUP_GRACE = 20.0  # seconds
+# A worker that exits with an error sooner than this after its start failed to start (import,
+# settings, database) and would fail again: the server stops rather than restart it forever.
+# Generous, because importing everything took 13-18 s on a heavily loaded machine.
+STARTUP_GRACE = 60.0  # seconds
 POLL = 0.5  # seconds between checks of the workers
 STOP_WAIT = 30.0  # seconds a worker gets to finish its requests before it is killed
 BACKLOG = 2048
@@ -120,7 +121,10 @@ class Supervisor:
                 for k, (process, started) in enumerate(self.processes):
                     if process.is_alive():
                         continue
-                    if time.monotonic() - started < STARTUP_GRACE:
+                    # A negative code is a signal (the OOM killer, an operator): not a start-up
+                    # failure, whenever it came.
+                    failed = (process.exitcode or 0) > 0
+                    if failed and time.monotonic() - started < STARTUP_GRACE:
                         log.error(
                             "worker %s exited while starting (code %s); stopping",
                             process.pid,
