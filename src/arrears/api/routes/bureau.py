@@ -22,6 +22,7 @@ from arrears.api.deps import (
     require_borrower_access,
 )
 from arrears.api.errors import Conflict, NotFound
+from arrears.api.personal import mask
 from arrears.api.policy import API_PREFIX
 from arrears.bureau.sources import PURPOSES, SOURCES
 
@@ -230,4 +231,17 @@ def get_pulls(
         if national_id is not None
         else None
     )
-    return pull_log(engine, who, limit=limit)
+    return [_masked_party(row) for row in pull_log(engine, who, limit=limit)]
+
+
+def _masked_party(row: dict[str, Any]) -> dict[str, Any]:
+    """A pull-log row with an applicant's national id masked (`applicant:**************1234`).
+    The log is a list of many people: whoever needs one applicant's rows asks by the national id
+    they already hold, and the listing itself discloses no one's id (nothing unmasked is read,
+    so nothing goes to the access log)."""
+    kind, _, key = str(row["party"]).partition(":")
+    if kind != "applicant" or not key:
+        return row
+    hidden = mask(key) or ""
+    # the party appears in the row's other texts too (a refusal names whom it refused)
+    return {k: v.replace(key, hidden) if isinstance(v, str) else v for k, v in row.items()}
