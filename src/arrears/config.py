@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 DEFAULT_DATABASE_URL = "sqlite:///./arrears.db"
+DEFAULT_LENDER_TIMEZONE = "Asia/Shanghai"
 
 
 class SettingsError(ValueError):
@@ -26,6 +27,9 @@ class Settings:
     # The key that signs page sessions and CSRF tokens (ARREARS_SECRET_KEY). Every process of one
     # installation needs the same key; unset, one is generated into `<data_dir>/secret.key`.
     secret_key: str | None = field(default=None, repr=False)
+    # The lender's own time zone (ARREARS_LENDER_TIMEZONE, an IANA name): the calendar of the
+    # report's periods. Borrowers' local times come from their own zones, not from this.
+    lender_timezone: str = DEFAULT_LENDER_TIMEZONE
 
     @classmethod
     def from_env(
@@ -49,6 +53,7 @@ class Settings:
             business_date=day,
             data_dir=Path(os.environ.get("ARREARS_DATA_DIR") or "arrears-data"),
             secret_key=_secret_key(os.environ.get("ARREARS_SECRET_KEY")),
+            lender_timezone=_timezone(os.environ.get("ARREARS_LENDER_TIMEZONE")),
         )
 
     def today(self) -> date:
@@ -63,6 +68,8 @@ class Settings:
             env["ARREARS_BUSINESS_DATE"] = self.business_date.isoformat()
         if self.secret_key is not None:
             env["ARREARS_SECRET_KEY"] = self.secret_key
+        if self.lender_timezone != DEFAULT_LENDER_TIMEZONE:
+            env["ARREARS_LENDER_TIMEZONE"] = self.lender_timezone
         return env
 
 
@@ -77,6 +84,21 @@ def _secret_key(value: str | None) -> str | None:
             f"ARREARS_SECRET_KEY is {len(value)} characters; use at least {MIN_SECRET_KEY_LENGTH}"
             " random ones (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
         )
+    return value
+
+
+def _timezone(value: str | None) -> str:
+    if not value:
+        return DEFAULT_LENDER_TIMEZONE
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"ARREARS_LENDER_TIMEZONE {value!r} is not a time zone (an IANA name such as "
+            "Asia/Shanghai or America/New_York expected)"
+        ) from None
     return value
 
 

@@ -236,3 +236,26 @@ def test_the_section_counts_its_period_and_says_why_messages_did_not_go_out(peop
     assert "(2026-10-30 – 2026-11-28, Asia/Shanghai)" in html
     assert "近 30 天" in html and 'data-outcome="expired"' in html
     assert "opted out" in html and "未发出的消息及原因" in html
+
+
+def test_the_report_period_is_in_the_lender_time_zone(book, tmp_path):
+    """The period's calendar days are the lender's (ARREARS_LENDER_TIMEZONE), named in the
+    heading; a zone that does not exist is refused with the variable named."""
+    default = tmp_path / "default.html"
+    assert run(book, "report", "--as-of", DAY, "--out", str(default)).exit_code == 0
+    assert "(2026-11-02 – 2026-12-01, Asia/Shanghai)" in default.read_text()
+    york = tmp_path / "york.html"
+    result = runner.invoke(
+        app,
+        ["--business-date", DAY, "--db", book, "report", "--as-of", DAY, "--out", str(york)],
+        env={"ARREARS_LENDER_TIMEZONE": "America/New_York"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "(2026-11-02 – 2026-12-01, America/New_York)" in york.read_text()
+    bad = runner.invoke(
+        app,
+        ["--business-date", DAY, "--db", book, "report", "--as-of", DAY, "--out", str(york)],
+        env={"ARREARS_LENDER_TIMEZONE": "Mars/Olympus"},
+    )
+    assert bad.exit_code == 2
+    assert "ARREARS_LENDER_TIMEZONE 'Mars/Olympus' is not a time zone" in bad.output

@@ -151,7 +151,7 @@ def report_cmd(
             out_path,
             collection_section(ctx().engine(), day),
             models=models_section(ctx().engine()),  # the models section (reports.models)
-            contact=contact_section(ctx().engine(), day),
+            contact=contact_section(ctx().engine(), day, zone=ctx().settings.lender_timezone),
         )
     except OSError as exc:
         fail(f"{out_path}: cannot write the report: {exc.strerror}")

@@ -1,6 +1,6 @@
 """The contact section of the HTML report (触达合规), over a stated period: by default the 30
-days up to and including the report date, as calendar days in `REPORT_ZONE` (the heading says
-which). Messages by channel with how far each got (sent → delivered, failed, expired, blocked when
+days up to and including the report date, as calendar days in the lender's time zone
+(`ARREARS_LENDER_TIMEZONE`, default `REPORT_ZONE`; the heading says which). Messages by channel with how far each got (sent → delivered, failed, expired, blocked when
 it was to leave, still waiting), the sent share of the messages that reached an outcome, delivery
 rates, the guard's blocked decisions by rule, and the reasons behind the blocked, expired and
 failed messages. Read from the outbox and the decision log (`contact.views.message_figures`);
