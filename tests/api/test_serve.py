@@ -203,3 +203,42 @@ def test_serve_refuses_a_port_that_is_taken(tmp_path, monkeypatch) -> None:  # t
         )
     assert result.exit_code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.output and "端口已被占用" in result.output
+
+
+def test_workers_stop_when_the_supervisor_is_killed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SIGKILL leaves the supervisor no chance to stop its workers: they notice and stop, rather
+    than keep the port and serve on as orphans."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    port = _free_port()
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "from arrears.api.workers import Supervisor; "
+        f"Supervisor('tests.api.tiny_asgi:pid_app', '127.0.0.1', {port}, 2, "
+        "log_level='warning').run()"
+    )
+    supervisor = subprocess.Popen([sys.executable, "-c", code], cwd=root)
+    try:
+        workers = _pids_behind(port, 40)
+        assert len(workers) == 2
+    finally:
+        supervisor.send_signal(signal.SIGKILL)
+        supervisor.wait(timeout=30)
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        # a zombie (exited, not yet reaped by init) counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(pid) for pid in workers)

@@ -11,7 +11,8 @@ hash of their addresses (29/35 measured). Figures under load: docs/api.md.
 The supervisor restarts a worker that dies while serving (killed by a signal, or exited after
 its start-up); a worker that exits with an error while starting (a bad setting, an unreachable
 database) stops the whole server with an error instead of a restart loop. SIGINT/SIGTERM stop
-the workers gracefully (uvicorn finishes the requests in flight). Where the platform has no
+the workers gracefully (uvicorn finishes the requests in flight); a worker whose supervisor was
+killed outright stops by itself. Where the platform has no
 SO_REUSEPORT, uvicorn's own supervisor is used.
 """
 
@@ -66,10 +67,27 @@ def worker_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _leave_with_parent() -> None:
+    """Stop this worker (gracefully, as SIGTERM does) when the supervisor is gone: killed
+    outright, it cannot stop its workers, and orphans would keep the port and serve on."""
+    import os
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(POLL)
+        log.warning("the supervisor %s is gone; worker %s stops", parent, os.getpid())
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _serve_one(factory: str, host: str, port: int, access_log: bool, log_level: str) -> None:
     """One worker process: its own socket, its own app from the environment's settings."""
     import uvicorn
 
+    _leave_with_parent()
     sock = worker_socket(host, port)
     config = uvicorn.Config(
         factory,
