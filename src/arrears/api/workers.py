@@ -12,8 +12,8 @@ The supervisor restarts a worker that dies while serving (killed by a signal, or
 its start-up); a worker that exits with an error while starting (a bad setting, an unreachable
 database) stops the whole server with an error instead of a restart loop. SIGINT/SIGTERM stop
 the workers gracefully (uvicorn finishes the requests in flight); a worker whose supervisor was
-killed outright stops by itself. Where the platform has no
-SO_REUSEPORT, uvicorn's own supervisor is used.
+killed outright stops by itself. Where the platform has no SO_REUSEPORT, uvicorn's own
+supervisor is used.
 """
 
 from __future__ import annotations
