@@ -6,6 +6,7 @@ import uvicorn
 from typer.testing import CliRunner
 
 from arrears.cli import app as cli
+from tests.net import free_port
 
 
 def test_serve_runs_the_app_with_uvicorn(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -30,7 +31,6 @@ def test_serve_refuses_a_database_without_schema(tmp_path) -> None:  # type: ign
 def test_serve_with_worker_processes_answers_on_loopback(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """`--workers 2` starts real worker processes that build the app from the same settings."""
     import os
-    import socket
     import subprocess
     import sys
     import time
@@ -38,9 +38,7 @@ def test_serve_with_worker_processes_answers_on_loopback(tmp_path) -> None:  # t
 
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     url = f"sqlite:///{tmp_path / 'workers.db'}"
     env = {**os.environ, "ARREARS_DATA_DIR": str(tmp_path / "data")}
     exe = str(Path(sys.executable).with_name("arrears"))
@@ -67,14 +65,6 @@ def test_serve_with_worker_processes_answers_on_loopback(tmp_path) -> None:  # t
 
 
 # ------------------------------------------------------------------ the serving supervisor
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pids_behind(port: int, connections: int, timeout: float = 60.0) -> set[int]:
@@ -129,7 +119,7 @@ def test_each_worker_listens_on_its_own_socket_and_gets_a_share_of_connections()
     (51 of 64 measured); each worker's own SO_REUSEPORT socket lets the kernel spread them."""
     from arrears.api.workers import Supervisor
 
-    port = _free_port()
+    port = free_port()
     supervisor = Supervisor(
         "tests.api.tiny_asgi:pid_app", "127.0.0.1", port, 2, log_level="warning"
     )
@@ -148,7 +138,7 @@ def test_a_worker_that_dies_while_serving_is_replaced() -> None:
 
     from arrears.api import workers
 
-    port = _free_port()
+    port = free_port()
     supervisor = workers.Supervisor(
         "tests.api.tiny_asgi:pid_app", "127.0.0.1", port, 2, log_level="warning"
     )
@@ -176,7 +166,7 @@ def test_a_worker_that_cannot_start_stops_the_server() -> None:
     from arrears.api.workers import Supervisor
 
     supervisor = Supervisor(
-        "tests.api.tiny_asgi:broken_app", "127.0.0.1", _free_port(), 2, log_level="critical"
+        "tests.api.tiny_asgi:broken_app", "127.0.0.1", free_port(), 2, log_level="critical"
     )
     began = time.monotonic()
     assert supervisor.run() == 1
@@ -215,7 +205,7 @@ def test_workers_stop_when_the_supervisor_is_killed(tmp_path) -> None:  # type: 
     import time
     from pathlib import Path
 
-    port = _free_port()
+    port = free_port()
     root = Path(__file__).resolve().parents[2]
     code = (
         "from arrears.api.workers import Supervisor; "

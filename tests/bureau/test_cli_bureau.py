@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,20 +17,15 @@ import pytest
 from typer.testing import CliRunner
 
 from arrears.cli import app
+from tests.net import free_port
 
 BOOK = Path(__file__).resolve().parents[2] / "examples" / "book"
 runner = CliRunner()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "arrears", "bureau", "fake-server", "--port", str(port)],
         stdout=subprocess.PIPE,

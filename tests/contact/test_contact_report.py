@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from arrears.reports.contact import contact_section
 from arrears.reports.html import render_report
 from arrears.reports.summary import build_report
 from arrears.store.db import make_engine
+from tests.net import free_port
 
 from .conftest import SECRET
 
@@ -32,12 +32,6 @@ runner = CliRunner()
 def run(db, *args):
     result = runner.invoke(app, ["--business-date", DAY, "--db", db, *args])
     return result
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -99,7 +93,7 @@ def test_reminders_sent_delivered_counted_and_reported(book, gateway):
         "--gateway-secret",
         SECRET,
         "--webhook-port",
-        str(_free_port()),
+        str(free_port()),
         "--linger",
         "10",  # a cap: it waits only until the receipts stop coming
     )

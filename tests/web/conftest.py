@@ -6,7 +6,6 @@ driven by Playwright. Screenshots go to `test-artifacts/` (gitignored)."""
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +14,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
+from tests.net import free_port
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -46,12 +47,6 @@ class Site:
     url: str
     database_url: str
     data_dir: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +82,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     )
     app = create_app(settings)
     mount(app)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
