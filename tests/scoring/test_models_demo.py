@@ -213,9 +213,9 @@ def served(demo_db, site):
     import uvicorn
 
     client, _ = site
-    from tests.web.conftest import _free_port
+    from tests.net import free_port
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(client.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )

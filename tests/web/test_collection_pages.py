@@ -19,7 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.web.conftest import CLOSES, ROOT, _free_port, shot
+from tests.net import free_port
+from tests.web.conftest import CLOSES, ROOT, shot
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -94,7 +95,7 @@ def csite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollectionSite]:
     )
     app = create_app(settings)
     pages = mount(app)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.web.conftest import CLOSES, ROOT, _free_port, shot
+from tests.net import free_port
+from tests.web.conftest import CLOSES, ROOT, shot
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -106,7 +107,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ContactSite]:
     )
     app = create_app(settings)
     mount(app)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
